@@ -1,0 +1,12 @@
+import type { Command } from "./command.js";
+
+// Placeholder until this command is built; keeps the CLI's command table complete.
+const command: Command = {
+  path: ["verify"],
+  summary: "not built yet",
+  help: "pkgpub verify: not built yet\n",
+  async run() {
+    throw new Error("not built yet");
+  },
+};
+export default command;
