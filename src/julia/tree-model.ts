@@ -55,8 +55,7 @@ export class TreeModel {
     for (const part of parts.slice(0, -1)) {
       const next = node.children.get(part);
       if (!next) return false;
-      if (next.kind === "symlink") return true;
-      if (next.kind === "file") return false;
+      if (next.kind !== "dir") return next.kind === "symlink";
       node = next;
     }
     return false;
