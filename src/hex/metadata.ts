@@ -1,0 +1,153 @@
+import { atom, bin, formatTerm, keyName, list, lookup, parseTerms, termText, tuple, type Term } from "./erlang-terms.js";
+import { isSemVer } from "./semver.js";
+
+/** A package requirement as metadata.config states it. */
+export interface Requirement {
+  name: string;
+  app: string;
+  requirement: string;
+  optional: boolean;
+  repository?: string;
+}
+
+/** The metadata.config fields pkgpub reads and writes; anything else is kept in `extra`. */
+export interface HexMetadata {
+  name: string;
+  version: string;
+  app: string;
+  description?: string;
+  licenses: string[];
+  links: Array<[string, string]>;
+  buildTools: string[];
+  requirements: Requirement[];
+  files: string[];
+  elixir?: string;
+}
+
+export class MetadataError extends Error {
+  override name = "MetadataError";
+}
+
+export const PACKAGE_NAME = /^[a-z][a-z0-9_]*$/;
+
+export function validatePackageName(name: string, where: string): void {
+  if (!PACKAGE_NAME.test(name)) {
+    throw new MetadataError(`${where}: package name ${JSON.stringify(name)} is not valid (lowercase letters, digits and _, starting with a letter)`);
+  }
+}
+
+export function validateVersion(version: string, where: string): void {
+  if (!isSemVer(version)) throw new MetadataError(`${where}: version ${JSON.stringify(version)} is not a SemVer 2.0 version (like 1.2.3)`);
+}
+
+const FILE = "metadata.config";
+
+function text(t: Term | undefined, key: string, required: boolean): string | undefined {
+  if (t === undefined) {
+    if (required) throw new MetadataError(`${FILE}: missing ${key}`);
+    return undefined;
+  }
+  const s = termText(t);
+  if (s === undefined) throw new MetadataError(`${FILE}: ${key} must be a string`);
+  return s;
+}
+
+function textList(t: Term | undefined, key: string): string[] {
+  if (t === undefined) return [];
+  if (t.t !== "list") throw new MetadataError(`${FILE}: ${key} must be a list of strings`);
+  return t.v.map((x) => text(x, key, true)!);
+}
+
+function bool(t: Term | undefined, key: string): boolean {
+  if (t === undefined) return false;
+  if (t.t === "atom" && (t.v === "true" || t.v === "false")) return t.v === "true";
+  throw new MetadataError(`${FILE}: ${key} must be true or false`);
+}
+
+/**
+ * Both requirement shapes hex_core normalises: rebar3_hex's [{Name, [{app,…},…]}] and
+ * `mix hex.build`'s [[{name,…},{app,…},…]].
+ */
+function requirements(t: Term | undefined): Requirement[] {
+  if (t === undefined) return [];
+  const items = t.t === "list" ? t.v.map((x) => (x.t === "tuple" && x.v.length === 2 ? { key: termText(x.v[0]), body: x.v[1]! } : { key: undefined, body: x })) : t.t === "map" ? t.v.map(([k, v]) => ({ key: termText(k), body: v })) : null;
+  if (!items) throw new MetadataError(`${FILE}: requirements must be a list`);
+  return items.map(({ key, body }) => {
+    const name = key ?? text(lookup(body, "name"), "requirements name", true)!;
+    const where = `requirements ${name}`;
+    const requirement = lookup(body, "requirement");
+    const repository = lookup(body, "repository");
+    return {
+      name,
+      app: text(lookup(body, "app"), `${where} app`, false) ?? name,
+      requirement: requirement === undefined || (requirement.t === "atom" && requirement.v === "nil") ? ">= 0.0.0" : text(requirement, `${where} requirement`, true)!,
+      optional: bool(lookup(body, "optional"), `${where} optional`),
+      ...(repository === undefined ? {} : { repository: text(repository, `${where} repository`, true)! }),
+    };
+  });
+}
+
+export function parseMetadata(configText: string): HexMetadata {
+  let terms: Term[];
+  try {
+    terms = parseTerms(configText, FILE);
+  } catch (err) {
+    throw new MetadataError((err as Error).message);
+  }
+  const top: Term = { t: "list", v: terms };
+  for (const t of terms) if (t.t !== "tuple" || t.v.length !== 2 || keyName(t.v[0]!) === undefined) throw new MetadataError(`${FILE}: every term must be {Key, Value}`);
+  const linksTerm = lookup(top, "links");
+  const links: Array<[string, string]> = [];
+  if (linksTerm !== undefined) {
+    const pairs = linksTerm.t === "map" ? linksTerm.v : linksTerm.t === "list" ? linksTerm.v.map((x) => (x.t === "tuple" && x.v.length === 2 ? ([x.v[0]!, x.v[1]!] as [Term, Term]) : null)) : null;
+    if (!pairs || pairs.some((p) => p === null)) throw new MetadataError(`${FILE}: links must be a list of {Name, Url}`);
+    for (const p of pairs as Array<[Term, Term]>) links.push([text(p[0], "links", true)!, text(p[1], "links", true)!]);
+  }
+  const meta: HexMetadata = {
+    name: text(lookup(top, "name"), "name", true)!,
+    version: text(lookup(top, "version"), "version", true)!,
+    app: text(lookup(top, "app"), "app", false) ?? text(lookup(top, "name"), "name", true)!,
+    description: text(lookup(top, "description"), "description", false),
+    licenses: textList(lookup(top, "licenses"), "licenses"),
+    links,
+    buildTools: textList(lookup(top, "build_tools"), "build_tools"),
+    requirements: requirements(lookup(top, "requirements")),
+    files: textList(lookup(top, "files"), "files"),
+    elixir: text(lookup(top, "elixir"), "elixir", false),
+  };
+  validatePackageName(meta.name, `${FILE} name`);
+  validateVersion(meta.version, `${FILE} version`);
+  return meta;
+}
+
+/** metadata.config text, keys sorted as hex_core writes them, requirements in the map form. */
+export function formatMetadata(m: HexMetadata): string {
+  const entries: Array<[string, Term]> = [
+    ["app", bin(m.app)],
+    ["build_tools", list(m.buildTools.map(bin))],
+    ...(m.description !== undefined ? ([["description", bin(m.description)]] as Array<[string, Term]>) : []),
+    ...(m.elixir !== undefined ? ([["elixir", bin(m.elixir)]] as Array<[string, Term]>) : []),
+    ["files", list(m.files.map(bin))],
+    ["licenses", list(m.licenses.map(bin))],
+    ["links", list(m.links.map(([k, v]) => tuple(bin(k), bin(v))))],
+    ["name", bin(m.name)],
+    [
+      "requirements",
+      list(
+        m.requirements.map((r) =>
+          tuple(
+            bin(r.name),
+            list([
+              tuple(bin("app"), bin(r.app)),
+              tuple(bin("optional"), atom(r.optional ? "true" : "false")),
+              tuple(bin("requirement"), bin(r.requirement)),
+              ...(r.repository !== undefined ? [tuple(bin("repository"), bin(r.repository))] : []),
+            ]),
+          ),
+        ),
+      ),
+    ],
+    ["version", bin(m.version)],
+  ];
+  return entries.map(([k, v]) => `${formatTerm(tuple(bin(k), v))}.\n`).join("");
+}
