@@ -1,0 +1,182 @@
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { CatFile } from "./cat-file.js";
+import { redactSecrets } from "./redact.js";
+import { GitError, gitText, runGit } from "./run-git.js";
+
+export interface OpenOptions {
+  /** Where clones of remote repositories are kept (PKGPUB_CACHE_DIR, else ~/.cache/pkgpub/git). */
+  cacheDir?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Fetch an existing clone before use (registries: to see the newest commit). */
+  refresh?: boolean;
+}
+
+export interface TreeListingEntry {
+  mode: string;
+  type: "blob" | "tree" | "commit";
+  hash: string;
+  /** Bytes of a blob; 0 for trees and gitlinks. */
+  size: number;
+  path: string;
+}
+
+/** A git URL, local path or file:// URL, with its objects readable through one local git dir. */
+export class GitRepository {
+  private catFile?: CatFile;
+  private fetched = false;
+
+  private constructor(
+    readonly gitDir: string,
+    /** For messages: the spec with any credentials hidden. */
+    readonly display: string,
+    private readonly remote: string | undefined,
+    private readonly env: NodeJS.ProcessEnv | undefined,
+  ) {}
+
+  static async open(spec: string, options: OpenOptions = {}): Promise<GitRepository> {
+    const env = options.env;
+    const display = redactSecrets(spec);
+    if (isRemote(spec)) {
+      const cacheDir = options.cacheDir ?? env?.PKGPUB_CACHE_DIR ?? process.env.PKGPUB_CACHE_DIR ?? path.join(os.homedir(), ".cache/pkgpub/git");
+      const dir = path.join(path.resolve(cacheDir), createHash("sha256").update(stripCredentials(spec)).digest("hex").slice(0, 24) + ".git");
+      const repo = new GitRepository(dir, display, spec, env);
+      if (!existsSync(dir)) await repo.cloneMirror(dir);
+      else if (options.refresh) await repo.fetch();
+      return repo;
+    }
+    const local = spec.startsWith("file://") ? new URL(spec).pathname : spec;
+    if (!existsSync(local)) throw new Error(`repository ${display}: no such directory`);
+    let gitDir: string;
+    try {
+      gitDir = await gitText(["rev-parse", "--absolute-git-dir"], { cwd: local, env });
+    } catch (err) {
+      throw new Error(`repository ${display}: not a git repository (${err instanceof GitError ? err.stderr.trim() : String(err)})`);
+    }
+    return new GitRepository(gitDir, display, undefined, env);
+  }
+
+  private async cloneMirror(dir: string): Promise<void> {
+    await mkdir(path.dirname(dir), { recursive: true });
+    const tmp = `${dir}.tmp-${randomBytes(6).toString("hex")}`;
+    try {
+      await runGit(["clone", "--quiet", "--mirror", this.remote!, tmp], { env: this.env });
+      // Keep no credentials on disk: later fetches pass the URL again.
+      await runGit(["--git-dir", tmp, "remote", "set-url", "origin", stripCredentials(this.remote!)], { env: this.env });
+      await rename(tmp, dir).catch(async (err) => {
+        if (existsSync(dir)) return; // another publisher cloned it first
+        throw err;
+      });
+      this.fetched = true;
+    } catch (err) {
+      throw new Error(`cannot clone ${this.display}: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /** Brings the clone up to date with the remote (all refs, pruned). */
+  async fetch(): Promise<void> {
+    if (!this.remote) return;
+    try {
+      await runGit(["--git-dir", this.gitDir, "fetch", "--quiet", "--prune", "--force", this.remote, "+refs/*:refs/*"], { env: this.env });
+      this.fetched = true;
+    } catch (err) {
+      throw new Error(`cannot fetch ${this.display}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** The commit a ref names: a branch, tag or commit id; the default branch when omitted. */
+  async resolveCommit(ref?: string): Promise<string> {
+    const candidates = ref === undefined ? ["HEAD"] : [`refs/heads/${ref}`, `refs/tags/${ref}`, ref];
+    for (const c of candidates) {
+      try {
+        return await gitText(["--git-dir", this.gitDir, "rev-parse", "--verify", "--quiet", `${c}^{commit}`], { env: this.env });
+      } catch {
+        // try the next spelling
+      }
+    }
+    throw new Error(`repository ${this.display}: no commit for ${ref === undefined ? "the default branch" : JSON.stringify(ref)}`);
+  }
+
+  async treeOf(commitish: string, subdir?: string): Promise<string> {
+    const spec = subdir ? `${commitish}:${subdir}` : `${commitish}^{tree}`;
+    return gitText(["--git-dir", this.gitDir, "rev-parse", "--verify", spec], { env: this.env });
+  }
+
+  async hasObject(hash: string, type: "tree" | "commit" | "blob"): Promise<boolean> {
+    try {
+      const t = await gitText(["--git-dir", this.gitDir, "cat-file", "-t", hash], { env: this.env });
+      return t === type;
+    } catch {
+      return false;
+    }
+  }
+
+  /** True when the object is there, fetching once from the remote if it is not. */
+  async ensureObject(hash: string, type: "tree" | "commit" | "blob"): Promise<boolean> {
+    if (await this.hasObject(hash, type)) return true;
+    if (!this.remote || this.fetched) return false;
+    await this.fetch();
+    return this.hasObject(hash, type);
+  }
+
+  /** Every entry below a tree (trees included), recursively, with blob sizes. */
+  async lsTree(tree: string): Promise<TreeListingEntry[]> {
+    const out = await runGit(["--git-dir", this.gitDir, "ls-tree", "-r", "-t", "-z", "--long", "--full-tree", tree], { env: this.env });
+    const entries: TreeListingEntry[] = [];
+    for (const record of out.toString("utf8").split("\0")) {
+      if (record === "") continue;
+      const tab = record.indexOf("\t");
+      const [mode, type, hash, size] = record.slice(0, tab).split(/ +/);
+      entries.push({ mode: mode!, type: type as TreeListingEntry["type"], hash: hash!, size: size === "-" ? 0 : Number(size), path: record.slice(tab + 1) });
+    }
+    return entries;
+  }
+
+  /** Tree ids of `commit` and all its ancestors (newest first). */
+  async ancestorTrees(commit: string): Promise<string[]> {
+    return (await gitText(["--git-dir", this.gitDir, "log", "--format=%T", commit], { env: this.env })).split("\n").filter(Boolean);
+  }
+
+  /** Tree ids of every commit reachable from any ref. */
+  async allTrees(): Promise<Set<string>> {
+    return new Set((await gitText(["--git-dir", this.gitDir, "log", "--all", "--format=%T"], { env: this.env })).split("\n").filter(Boolean));
+  }
+
+  objects(): CatFile {
+    this.catFile ??= new CatFile(this.gitDir, this.env);
+    return this.catFile;
+  }
+
+  async readBlob(hash: string): Promise<Buffer> {
+    return this.objects().read(hash, "blob");
+  }
+
+  /** A file at a commit or tree, or null when there is none. */
+  async readFileAt(treeish: string, file: string): Promise<Buffer | null> {
+    let hash: string;
+    try {
+      hash = await gitText(["--git-dir", this.gitDir, "rev-parse", "--verify", "--quiet", `${treeish}:${file}`], { env: this.env });
+    } catch {
+      return null;
+    }
+    return this.readBlob(hash);
+  }
+
+  close(): void {
+    this.catFile?.close();
+    this.catFile = undefined;
+  }
+}
+
+function isRemote(spec: string): boolean {
+  return /^(https?|ssh|git):\/\//i.test(spec) || /^[^/\s]+@[^/\s]+:/.test(spec);
+}
+
+export function stripCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/i, "$1");
+}
