@@ -1,0 +1,119 @@
+import { createHash } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ByteRange } from "../store/store.js";
+import { ifNoneMatchMatches, ifRangeAllows, resolveRange } from "./http-conditions.js";
+
+/** One representation the server can send: its metadata, and a way to open (part of) its bytes. */
+export interface Entity {
+  size: number;
+  /** Strong, quoted. */
+  etag: string;
+  contentType: string;
+  cacheControl: string;
+  /** Extra response headers (X-Cache and the like). */
+  headers?: Record<string, string>;
+  /** Opens the bytes of exactly this version (throws EntityChangedError if it is gone or replaced). */
+  open(range?: ByteRange): Promise<Readable>;
+  /** Releases an already-open body when the response ends up not needing it. */
+  discard?(): void;
+}
+
+/** The object changed between reading its metadata and opening it; the caller retries once. */
+export class EntityChangedError extends Error {
+  override name = "EntityChangedError";
+}
+
+export const IMMUTABLE = "public, max-age=31536000, immutable";
+export const REVALIDATE = "no-cache";
+
+export interface SendOutcome {
+  status: number;
+  /** Body bytes the response declared (0 for HEAD and 304). */
+  bodyBytes: number;
+  /** Resolves when the body has been written out (or the client went away). */
+  done: Promise<void>;
+}
+
+/**
+ * Answers GET/HEAD for an entity: If-None-Match (304), a single Range (206/416), then streams
+ * the body with backpressure. The body is opened before the status line is written, so a store
+ * failure can still become a 500; once streaming, a failure or a vanished client destroys both
+ * ends and nothing leaks.
+ */
+export async function sendEntity(req: IncomingMessage, res: ServerResponse, entity: Entity): Promise<SendOutcome> {
+  const base: Record<string, string> = {
+    ETag: entity.etag,
+    "Cache-Control": entity.cacheControl,
+    ...entity.headers,
+  };
+  if (req.method !== "GET") entity.discard?.();
+  if (ifNoneMatchMatches(header(req, "if-none-match"), entity.etag)) {
+    entity.discard?.();
+    res.writeHead(304, base);
+    res.end();
+    return { status: 304, bodyBytes: 0, done: Promise.resolve() };
+  }
+  const outcome = ifRangeAllows(header(req, "if-range"), entity.etag)
+    ? resolveRange(header(req, "range"), entity.size)
+    : ({ kind: "full" } as const);
+  if (outcome.kind === "unsatisfiable") {
+    entity.discard?.();
+    res.writeHead(416, {
+      ...base,
+      "Content-Range": `bytes */${entity.size}`,
+      "Content-Type": "text/plain; charset=utf-8",
+      "Content-Length": "0",
+      "Accept-Ranges": "bytes",
+    });
+    res.end();
+    return { status: 416, bodyBytes: 0, done: Promise.resolve() };
+  }
+  const range = outcome.kind === "partial" ? outcome.range : undefined;
+  const status = range ? 206 : 200;
+  const length = range ? range.end - range.start + 1 : entity.size;
+  const headers: Record<string, string> = {
+    ...base,
+    "Content-Type": entity.contentType,
+    "Content-Length": String(length),
+    "Accept-Ranges": "bytes",
+  };
+  if (range) headers["Content-Range"] = `bytes ${range.start}-${range.end}/${entity.size}`;
+  if (req.method === "HEAD") {
+    res.writeHead(status, headers);
+    res.end();
+    return { status, bodyBytes: 0, done: Promise.resolve() };
+  }
+  const body = await entity.open(range);
+  res.writeHead(status, headers);
+  const done = pipeline(body, res).catch(() => {
+    // A client that goes away, or a store that fails mid-body: pipeline has destroyed both
+    // streams; the request log line records the short response.
+  });
+  return { status, bodyBytes: length, done };
+}
+
+/** An entity held in memory (merged /registries, pages, metrics). */
+export function bufferEntity(bytes: Uint8Array | string, contentType: string, cacheControl: string, headers?: Record<string, string>): Entity {
+  const buf = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : Buffer.from(bytes);
+  return {
+    size: buf.length,
+    etag: contentEtag(buf),
+    contentType,
+    cacheControl,
+    headers,
+    async open(range) {
+      return Readable.from(range ? [buf.subarray(range.start, range.end + 1)] : [buf], { objectMode: false });
+    },
+  };
+}
+
+export function contentEtag(bytes: Uint8Array): string {
+  return `"${createHash("sha256").update(bytes).digest("base64url").slice(0, 32)}"`;
+}
+
+export function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(", ") : v;
+}
