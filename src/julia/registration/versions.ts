@@ -130,7 +130,7 @@ export function inRange(v: VersionNumber, r: VersionRange): boolean {
   const vt = [v.major, v.minor, v.patch];
   const cmp = (b: VersionBound) => {
     for (let i = 0; i < b.n; i++) {
-      if (vt[i]! !== b.t[i]) return vt[i]! < b.t[i] ? -1 : 1;
+      if (vt[i]! !== b.t[i]) return vt[i]! < b.t[i]! ? -1 : 1;
     }
     return 0;
   };
