@@ -1,4 +1,7 @@
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
@@ -17,7 +20,7 @@ declare module "vitest" {
  * Builds the CLI bundle (tests spawn bin/pkgpub.mjs as a user would) and starts the real S3 API
  * (Swift + s3api) unless one is already named by AWS_ENDPOINT_URL_S3.
  */
-export default function setup(project: TestProject): () => void {
+export default async function setup(project: TestProject): Promise<() => void> {
   execFileSync(process.execPath, [path.join(root, "scripts/build.mjs")], { cwd: root, stdio: "inherit" });
 
   let stop = (): void => undefined;
@@ -25,12 +28,23 @@ export default function setup(project: TestProject): () => void {
   if (process.env.AWS_ENDPOINT_URL_S3) {
     s3Env = pickAws(process.env);
   } else {
+    // Its own directory and ports: several test runs on one machine must not stop each other's
+    // server (start wipes its directory and stops whatever its pid files name).
     const script = path.join(root, "test/support/s3-test-server.sh");
-    const out = execFileSync("bash", [script, "start"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-    s3Env = parseExports(out);
+    const dir = mkdtempSync(path.join(os.tmpdir(), "pkgpub-s3-"));
+    const env = { ...process.env, S3_TEST_DIR: dir, S3_TEST_PORT: String(await freePorts(4)) };
     stop = () => {
-      execFileSync("bash", [script, "stop"], { stdio: "inherit" });
+      execFileSync("bash", [script, "stop"], { env, stdio: "inherit" });
+      rmSync(dir, { recursive: true, force: true });
     };
+    try {
+      // A server that does not start fails the run here: S3 tests never skip.
+      const out = execFileSync("bash", [script, "start"], { env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+      s3Env = parseExports(out);
+    } catch (err) {
+      stop();
+      throw err;
+    }
   }
   project.provide("s3Env", s3Env);
   return stop;
@@ -47,4 +61,23 @@ function parseExports(text: string): Record<string, string> {
   for (const m of text.matchAll(/([A-Z0-9_]+)=(\S+)/g)) out[m[1]!] = m[2]!;
   if (!out.AWS_ENDPOINT_URL_S3) throw new Error(`s3-test-server printed no endpoint: ${text}`);
   return out;
+}
+
+/** The first of `count` consecutive loopback ports that are free now (Swift needs 4). */
+async function freePorts(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    let free = true;
+    for (let p = base; p < base + count && free; p++) free = await canListen(p);
+    if (free) return base;
+  }
+  throw new Error("global setup: found no free loopback ports for the S3 test server");
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
 }
