@@ -1,0 +1,215 @@
+import type { KeyObject } from "node:crypto";
+import { buffer } from "node:stream/consumers";
+import type { Package, Versions, VersionsPackage } from "../hex/messages.js";
+import { mergeVersions, namesOf, openNames, openPackage, openVersions, releaseOf, sameBytes, signNames, signPackage, signVersions, versionsEntry, withRelease } from "../hex/registry.js";
+import { parsePublicKey, samePublicKey, spkiPem } from "../hex/signing.js";
+import { readHexTarball } from "../hex/tarball.js";
+import { ConditionalWriteUnsupportedError, PreconditionFailedError, type Store } from "../store/store.js";
+import { putOnce } from "../store/put-once.js";
+
+export const HEX_REPO_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const MAX_ATTEMPTS = 50;
+
+/**
+ * One Hex repository in a store (`repos/<name>/…`) and the key that signs it. Index updates are
+ * read-modify-write loops: with conditional writes (If-Match / If-None-Match) a lost update is
+ * impossible; on a store without them each write is followed by re-reads after a settle delay,
+ * and every update also re-derives missing entries from the listing, so concurrent publishers
+ * converge and any later publish repairs what a race dropped.
+ */
+export class HexRepository {
+  readonly prefix: string;
+  private conditional = true;
+
+  constructor(
+    readonly store: Store,
+    readonly name: string,
+    private readonly privateKey: KeyObject,
+    readonly publicKey: KeyObject,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {
+    if (!HEX_REPO_NAME.test(name)) throw new Error(`--repo: ${JSON.stringify(name)} is not a valid repository name (lowercase letters, digits, _ and -)`);
+    this.prefix = `repos/${name}`;
+  }
+
+  tarballKey = (name: string, version: string) => `${this.prefix}/tarballs/${name}-${version}.tar`;
+  packageKey = (name: string) => `${this.prefix}/packages/${name}`;
+
+  private async read(key: string): Promise<{ bytes: Buffer; etag: string } | null> {
+    const obj = await this.store.get(key);
+    if (!obj) return null;
+    return { bytes: await buffer(obj.body), etag: obj.etag };
+  }
+
+  /** Refuses to sign a repository whose stored public key or package files say another key. */
+  async checkKey(packageName?: string): Promise<void> {
+    const stored = await this.read(`${this.prefix}/public_key`);
+    if (stored) {
+      const key = parsePublicKey(stored.bytes.toString("utf8"), `${this.prefix}/public_key`);
+      if (!samePublicKey(key, this.publicKey)) {
+        throw new Error(`the private key does not belong to repository ${this.name}: ${this.prefix}/public_key in ${this.store.description} is another key`);
+      }
+    }
+    if (packageName !== undefined) await this.readPackage(packageName);
+  }
+
+  async readPackage(name: string): Promise<{ pkg: Package; etag: string } | null> {
+    const got = await this.read(this.packageKey(name));
+    if (!got) return null;
+    try {
+      return { pkg: openPackage(got.bytes, this.publicKey, this.name, name, this.packageKey(name)), etag: got.etag };
+    } catch (err) {
+      throw new Error(`${(err as Error).message} (is --private-key the key of repository ${this.name}?)`);
+    }
+  }
+
+  /** Writes the tarball create-only. Same bytes: nothing to do; other bytes: refused unless replace. */
+  async putTarball(bytes: Uint8Array, name: string, version: string, outer: Uint8Array, replace: boolean): Promise<"created" | "unchanged" | "replaced"> {
+    const key = this.tarballKey(name, version);
+    const existing = await this.read(key);
+    if (existing) {
+      if (sameBytes(readHexTarball(existing.bytes, key).outerChecksum, outer)) return "unchanged";
+      if (!replace) throw new Error(`${name} ${version} is already published with different bytes (${key}); pass --replace to overwrite it`);
+      await this.write(key, bytes, existing.etag, "application/octet-stream");
+      return "replaced";
+    }
+    const outcome = await putOnce(this.store, key, bytes, { contentType: "application/octet-stream" });
+    if (outcome === "exists") return this.putTarball(bytes, name, version, outer, replace);
+    return "created";
+  }
+
+  async checkTarballReplaceable(bytes: Uint8Array, name: string, version: string, outer: Uint8Array, replace: boolean): Promise<void> {
+    const key = this.tarballKey(name, version);
+    const existing = await this.read(key);
+    if (existing && !replace && !sameBytes(readHexTarball(existing.bytes, key).outerChecksum, outer)) {
+      throw new Error(`${name} ${version} is already published with different bytes (${key}); pass --replace to overwrite it`);
+    }
+  }
+
+  /**
+   * A conditional write when the store can; otherwise a plain one. Returns false when the
+   * condition failed (someone else wrote first).
+   */
+  private async write(key: string, bytes: Uint8Array, etag: string | null, contentType: string): Promise<boolean> {
+    if (this.conditional) {
+      try {
+        await this.store.put(key, bytes, { contentType, ...(etag === null ? { ifNoneMatch: "*" as const } : { ifMatch: etag }) });
+        return true;
+      } catch (err) {
+        if (err instanceof PreconditionFailedError) return false;
+        if (!(err instanceof ConditionalWriteUnsupportedError)) throw err;
+        this.conditional = false;
+        this.log(`${this.store.description} has no conditional writes: using write-then-verify`);
+      }
+    }
+    await this.store.put(key, bytes, { contentType });
+    return true;
+  }
+
+  /**
+   * Applies `change` to packages/<name> until it sticks. `done` tells whether a stored package
+   * already reflects the change (for the re-check on stores without conditional writes).
+   */
+  async updatePackage(name: string, change: (pkg: Package) => Package, done: (pkg: Package) => boolean): Promise<Package> {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const started = Date.now();
+      const current = await this.readPackage(name);
+      let pkg = change(current?.pkg ?? { name, repository: this.name, releases: [] });
+      if (!this.conditional) pkg = await this.repairFromTarballs(pkg);
+      const wrote = await this.write(this.packageKey(name), signPackage(pkg, this.privateKey), current?.etag ?? null, "application/octet-stream");
+      if (!wrote) continue;
+      if (this.conditional) return pkg;
+      if (await this.settled(started, async () => {
+        const now = await this.readPackage(name);
+        return now !== null && done(now.pkg);
+      })) return (await this.readPackage(name))!.pkg;
+    }
+    throw new Error(`${this.packageKey(name)}: gave up after ${MAX_ATTEMPTS} conflicting writes`);
+  }
+
+  /** Adds releases whose tarballs are stored but which a racing writer dropped from packages/<name>. */
+  private async repairFromTarballs(pkg: Package): Promise<Package> {
+    const prefix = `${this.prefix}/tarballs/${pkg.name}-`;
+    let out = pkg;
+    for await (const entry of this.store.list(prefix)) {
+      const version = entry.key.slice(prefix.length, -".tar".length);
+      if (!entry.key.endsWith(".tar") || out.releases.some((r) => r.version === version)) continue;
+      const got = await this.read(entry.key);
+      if (!got) continue;
+      out = withRelease(out, releaseOf(readHexTarball(got.bytes, entry.key), this.name));
+    }
+    return out;
+  }
+
+  /** Re-checks after a delay longer than a competing writer's read-modify-write, twice. */
+  private async settled(started: number, check: () => Promise<boolean>): Promise<boolean> {
+    const span = Date.now() - started;
+    for (let i = 0; i < 2; i++) {
+      await new Promise((r) => setTimeout(r, span * 2 + 100 + Math.random() * 200));
+      if (!(await check())) return false;
+    }
+    return true;
+  }
+
+  /** Brings `versions` and `names` up to date for the changed packages (and any the listing shows missing). */
+  async updateIndexes(changed: string[]): Promise<Versions> {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const started = Date.now();
+      const current = await this.read(`${this.prefix}/versions`);
+      const before = current ? openVersions(current.bytes, this.publicKey, this.name, `${this.prefix}/versions`).packages : [];
+      const known = new Set(before.map((p) => p.name));
+      const updates: VersionsPackage[] = [];
+      for (const name of changed) {
+        const p = await this.readPackage(name);
+        if (p) updates.push(versionsEntry(p.pkg));
+      }
+      const listed = await this.listPackages();
+      for (const name of listed) {
+        if (known.has(name) || changed.includes(name)) continue;
+        const p = await this.readPackage(name);
+        if (p) updates.push(versionsEntry(p.pkg));
+      }
+      const versions = mergeVersions(this.name, before, updates);
+      if (!(await this.write(`${this.prefix}/versions`, signVersions(versions, this.privateKey), current?.etag ?? null, "application/octet-stream"))) continue;
+      if (!(await this.writeNames(versions))) continue;
+      if (this.conditional) return versions;
+      const ok = await this.settled(started, async () => {
+        const now = await this.read(`${this.prefix}/versions`);
+        if (!now) return false;
+        const have = new Map(openVersions(now.bytes, this.publicKey, this.name, `${this.prefix}/versions`).packages.map((p) => [p.name, p]));
+        const listedNow = await this.listPackages();
+        for (const name of listedNow) if (!have.has(name)) return false;
+        for (const u of updates) {
+          const h = have.get(u.name);
+          if (!h || !u.versions.every((v) => h.versions.includes(v))) return false;
+        }
+        const storedNames = await this.read(`${this.prefix}/names`);
+        if (!storedNames) return false;
+        const named = new Set(openNames(storedNames.bytes, this.publicKey, this.name, `${this.prefix}/names`).packages.map((p) => p.name));
+        return listedNow.every((n) => named.has(n));
+      });
+      if (ok) return versions;
+    }
+    throw new Error(`${this.prefix}/versions: gave up after ${MAX_ATTEMPTS} conflicting writes`);
+  }
+
+  private async writeNames(versions: Versions): Promise<boolean> {
+    const key = `${this.prefix}/names`;
+    const head = await this.store.head(key);
+    return this.write(key, signNames(namesOf(versions), this.privateKey), head?.etag ?? null, "application/octet-stream");
+  }
+
+  async listPackages(): Promise<string[]> {
+    const prefix = `${this.prefix}/packages/`;
+    const out: string[] = [];
+    for await (const e of this.store.list(prefix)) {
+      const name = e.key.slice(prefix.length);
+      if (!name.includes("/")) out.push(name);
+    }
+    return out;
+  }
+
+  async ensurePublicKey(): Promise<boolean> {
+    return (await putOnce(this.store, `${this.prefix}/public_key`, spkiPem(this.publicKey), { contentType: "application/x-pem-file" })) === "created";
+  }
+}
