@@ -13,10 +13,25 @@ export class S3StoreError extends Error {
     detail: string,
   ) {
     const where = `s3://${bucket}${key ? `/${key}` : ""}`;
-    super(`S3 ${operation} ${where} failed: ${code}${status ? ` (HTTP ${status})` : ""}${detail ? `: ${detail}` : ""}`);
+    // HEAD responses have no body, so the SDK knows only the status.
+    const known = !/^(Unknown|UnknownError|Error)$/.test(code);
+    const what = known
+      ? `${code}${status ? ` (HTTP ${status})` : ""}${detail && detail !== code ? `: ${detail}` : ""}`
+      : `HTTP ${status ?? "error"}${status && STATUS_HINTS[status] ? ` (${STATUS_HINTS[status]})` : detail ? `: ${detail}` : ""}`;
+    super(`S3 ${operation} ${where} failed: ${what}`);
     this.name = "S3StoreError";
   }
 }
+
+const STATUS_HINTS: Record<number, string> = {
+  400: "bad request",
+  403: "access denied or bad credentials",
+  404: "not found",
+  409: "conflict",
+  412: "precondition failed",
+  500: "server error",
+  503: "service unavailable",
+};
 
 interface SdkErrorShape {
   name?: unknown;
