@@ -1,0 +1,124 @@
+import type { KeyObject } from "node:crypto";
+import { readFile, stat } from "node:fs/promises";
+import { planMixPackage } from "../hex/mix-source.js";
+import { planRebarPackage } from "../hex/rebar-source.js";
+import { releaseOf, sameBytes, withRelease, withRetirement } from "../hex/registry.js";
+import type { Retirement } from "../hex/messages.js";
+import { publicKeyOf } from "../hex/signing.js";
+import { SourceError, type PackagePlan } from "../hex/source.js";
+import { buildHexTarball, MAX_TARBALL_BYTES, readHexTarball, type HexTarball } from "../hex/tarball.js";
+import type { Store } from "../store/store.js";
+import { openTaggedTree } from "./hex-git-source.js";
+import { HexRepository } from "./hex-repository.js";
+
+export type HexInput = { tarball: string } | { source: string; ref?: string };
+
+export interface HexPublishOptions {
+  store: Store;
+  repo: string;
+  privateKey: KeyObject;
+  input: HexInput;
+  replace?: boolean;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  log?: (line: string) => void;
+}
+
+export interface HexPublishResult {
+  name: string;
+  version: string;
+  tarballKey: string;
+  tarball: "created" | "unchanged" | "replaced";
+  outerChecksum: string;
+  publicKeyWritten: boolean;
+}
+
+/** Reads and checks the input into tarball bytes; nothing is written yet. */
+export async function loadHexTarball(input: HexInput, env: NodeJS.ProcessEnv = process.env): Promise<{ bytes: Uint8Array; tarball: HexTarball; origin: string }> {
+  if ("tarball" in input) {
+    let size: number;
+    try {
+      size = (await stat(input.tarball)).size;
+    } catch {
+      throw new Error(`--tarball ${input.tarball}: no such file`);
+    }
+    if (size > MAX_TARBALL_BYTES) throw new Error(`--tarball ${input.tarball}: ${size} bytes is over the 16 MiB limit of Hex clients`);
+    const bytes = new Uint8Array(await readFile(input.tarball));
+    return { bytes, tarball: readHexTarball(bytes, input.tarball), origin: input.tarball };
+  }
+  const tagged = await openTaggedTree(input.source, input.ref, env);
+  try {
+    const { tree, tag } = tagged;
+    let plan: PackagePlan;
+    if (tree.paths.includes("mix.exs")) plan = await planMixPackage(tree, tag);
+    else if (tree.paths.some((p) => /^src\/[^/]+\.app\.src$/.test(p))) plan = await planRebarPackage(tree, tag);
+    else throw new SourceError(`${input.source} at ${tag}: neither mix.exs nor src/<app>.app.src: not a Mix or rebar3 project`);
+    const built = buildHexTarball(plan.metadata, plan.files);
+    return { bytes: built.bytes, tarball: built.tarball, origin: `${input.source} at ${tag}` };
+  } catch (err) {
+    if (err instanceof SourceError) throw new SourceError(`${input.source} at ${tagged.tag}: ${err.message}`);
+    throw err;
+  } finally {
+    tagged.close();
+  }
+}
+
+/**
+ * Publishes one release: the tarball (create-only), then packages/<name>, then versions and
+ * names, then public_key if the repository has none. Everything that can be refused is checked
+ * before the first write.
+ */
+export async function publishHex(opts: HexPublishOptions): Promise<HexPublishResult> {
+  const log = opts.log ?? (() => undefined);
+  const repo = new HexRepository(opts.store, opts.repo, opts.privateKey, publicKeyOf(opts.privateKey), log);
+  const { bytes, tarball } = await loadHexTarball(opts.input, opts.env);
+  const { name, version } = tarball.metadata;
+  await repo.checkKey(name);
+  await repo.checkTarballReplaceable(bytes, name, version, tarball.outerChecksum, opts.replace ?? false);
+
+  const outcome = await repo.putTarball(bytes, name, version, tarball.outerChecksum, opts.replace ?? false);
+  const release = releaseOf(tarball, opts.repo);
+  await repo.updatePackage(
+    name,
+    (pkg) => withRelease(pkg, release),
+    (pkg) => pkg.releases.some((r) => r.version === version && sameBytes(r.outerChecksum, release.outerChecksum)),
+  );
+  await repo.updateIndexes([name]);
+  const publicKeyWritten = await repo.ensurePublicKey();
+  return {
+    name,
+    version,
+    tarballKey: repo.tarballKey(name, version),
+    tarball: outcome,
+    outerChecksum: Buffer.from(tarball.outerChecksum).toString("hex"),
+    publicKeyWritten,
+  };
+}
+
+export interface HexRetireOptions {
+  store: Store;
+  repo: string;
+  privateKey: KeyObject;
+  name: string;
+  version: string;
+  /** undefined clears the retirement. */
+  retirement: Retirement | undefined;
+  log?: (line: string) => void;
+}
+
+export async function retireHex(opts: HexRetireOptions): Promise<void> {
+  const repo = new HexRepository(opts.store, opts.repo, opts.privateKey, publicKeyOf(opts.privateKey), opts.log);
+  await repo.checkKey();
+  const current = await repo.readPackage(opts.name);
+  if (!current) throw new Error(`repository ${opts.repo} has no package ${JSON.stringify(opts.name)}`);
+  if (!current.pkg.releases.some((r) => r.version === opts.version)) {
+    throw new Error(`${opts.name} has no release ${JSON.stringify(opts.version)} in repository ${opts.repo} (it has ${current.pkg.releases.map((r) => r.version).join(", ")})`);
+  }
+  const same = (a: Retirement | undefined, b: Retirement | undefined) => a?.reason === b?.reason && (a?.message ?? "") === (b?.message ?? "");
+  await repo.updatePackage(
+    opts.name,
+    (pkg) => withRetirement(pkg, opts.version, opts.retirement),
+    (pkg) => same(pkg.releases.find((r) => r.version === opts.version)?.retired, opts.retirement),
+  );
+  await repo.updateIndexes([opts.name]);
+}
