@@ -1,4 +1,4 @@
-import { createReadStream } from "node:fs";
+import { constants, createReadStream } from "node:fs";
 import { link, mkdir, open, readdir, rename, rm, stat, unlink, writeFile, copyFile } from "node:fs/promises";
 import type { Stats } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -78,6 +78,9 @@ export class FsStore implements Store {
     const dest = this.file(key);
     await mkdir(path.dirname(dest), { recursive: true });
     const tmp = await this.writeTemp(source);
+    // The temp file's inode, size and mtime survive link() and rename(), so this is the etag of
+    // what this call wrote; a stat of dest afterwards could see a concurrent writer's version.
+    const etag = etagOf(await stat(tmp));
     try {
       if (options.ifNoneMatch === "*") {
         try {
@@ -100,8 +103,7 @@ export class FsStore implements Store {
     } finally {
       await rm(tmp, { force: true });
     }
-    const st = await stat(dest);
-    return { etag: etagOf(st) };
+    return { etag };
   }
 
   async delete(key: string): Promise<void> {
@@ -126,10 +128,23 @@ export class FsStore implements Store {
     const dir = path.join(this.root, TMP_DIR);
     await mkdir(dir, { recursive: true });
     const tmp = path.join(dir, randomBytes(12).toString("hex"));
-    if (typeof source === "string" || source instanceof Uint8Array) {
-      await writeFile(tmp, source, { flag: "wx" });
-    } else {
-      await copyFile(source.path, tmp);
+    try {
+      if (typeof source === "string" || source instanceof Uint8Array) {
+        await writeFile(tmp, source, { flag: "wx" });
+      } else {
+        await copyFile(source.path, tmp, constants.COPYFILE_EXCL);
+      }
+      // On disk before it gets its name: after a crash a key holds the old bytes or the new,
+      // never an empty file that putOnce would then take for the finished object.
+      const h = await open(tmp, "r+");
+      try {
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
     }
     return tmp;
   }
