@@ -1,11 +1,72 @@
-import type { Command } from "./command.js";
+import { publishJuliaRegistry } from "../publish/julia-publish.js";
+import { openStore } from "../store/open-store.js";
+import { parseFlags, requireFlag, UsageError, type Command } from "./command.js";
+
+const help = `pkgpub julia publish: publish a Julia registry, its packages and artifacts to a store
+
+Usage:
+  pkgpub julia publish --registry <path|git-url> [--branch <name>] [--commit <rev>]
+                       [--store <store>] [--force] [--concurrency <n>] [--cache-dir <dir>]
+
+Reads the registry at the branch head (default: the repository's default branch), builds every
+version's package tarball from git objects (with its artifacts), the registry tarball, and
+points /registries at it last. What the store already holds is neither rebuilt nor uploaded.
+
+Options:
+  --registry <r>     the registry repository: a local path, file://, or an http(s)/ssh git URL
+  --branch <name>    branch to publish (default: the default branch)
+  --commit <rev>     publish this commit instead of a branch head
+  --store <store>    a directory, file://… or s3://bucket[/prefix] (default: $PKGPUB_STORE or ./data)
+  --force            replace a published registry tree that is not in this commit's history
+  --concurrency <n>  package repositories processed at once (default 2)
+  --cache-dir <dir>  where clones of remote repositories are kept
+                     (default: $PKGPUB_CACHE_DIR or ~/.cache/pkgpub/git)
+
+Exit status: 0 when everything was published; 1 when any version failed (each is named with
+its package, version and reason; the others are still published) or the registry is unusable.
+`;
 
 const command: Command = {
   path: ["julia", "publish"],
-  summary: "not built yet",
-  help: "not built yet\n",
-  async run() {
-    throw new Error("not built yet");
+  summary: "publish a git-hosted Julia registry, its packages and artifacts to a store",
+  help,
+  async run(argv, ctx) {
+    const { values } = parseFlags(argv, {
+      registry: { type: "string" },
+      branch: { type: "string" },
+      commit: { type: "string" },
+      store: { type: "string" },
+      force: { type: "boolean" },
+      concurrency: { type: "string" },
+      "cache-dir": { type: "string" },
+    });
+    const registry = requireFlag(values.registry, "--registry");
+    if (values.branch && values.commit) throw new UsageError("give --branch or --commit, not both");
+    const concurrency = values.concurrency === undefined ? 2 : Number(values.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError("--concurrency must be a whole number from 1 to 64");
+    const store = await openStore(values.store, ctx.env);
+    const say = (line: string) => ctx.stdout.write(`${line}\n`);
+    const report = await publishJuliaRegistry({
+      registry,
+      branch: values.branch,
+      ref: values.commit,
+      store,
+      force: values.force ?? false,
+      concurrency,
+      cacheDir: values["cache-dir"],
+      gitEnv: ctx.env,
+      log: say,
+    });
+    const r = report.registry;
+    say(
+      `published ${r.name} ${r.uuid} tree ${r.tree} (commit ${r.commit.slice(0, 12)}) to ${store.description}: ` +
+        `${report.built.length} objects written, ${report.skipped} versions already present, ${report.failed.length} failed; ` +
+        `registries ${r.pointer === "moved" ? "updated" : r.pointer === "unchanged" ? "unchanged" : "left at a newer commit"}`,
+    );
+    for (const f of report.failed) {
+      ctx.stderr.write(`failed: ${f.package}${f.version ? ` v${f.version}` : ""}: ${f.reason}\n`);
+    }
+    return report.failed.length > 0 ? 1 : 0;
   },
 };
 export default command;

@@ -9,7 +9,8 @@ import { gitEnv } from "./run-git.js";
 export class CatFile {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly reader: ByteReader;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Settles when the object being read has been read to its end: requests go one at a time. */
+  private turn: Promise<void> = Promise.resolve();
   private stderr = "";
 
   constructor(gitDir: string, env?: NodeJS.ProcessEnv) {
@@ -21,12 +22,13 @@ export class CatFile {
     this.reader = new ByteReader(this.child.stdout);
   }
 
-  /**
-   * Streams one object's content to `consume`. Calls are serialised: the next object is only
-   * requested after the previous one's bytes were consumed.
-   */
-  stream<T>(hash: string, consume: (info: { type: string; size: number }, body: AsyncIterable<Uint8Array>) => Promise<T>): Promise<T> {
-    const run = async (): Promise<T> => {
+  /** An object's bytes as chunks. Reading it to the end (or returning early) lets the next one start. */
+  async *chunks(hash: string, expectType?: string): AsyncGenerator<Uint8Array> {
+    const previous = this.turn;
+    let release!: () => void;
+    this.turn = new Promise<void>((r) => (release = r));
+    await previous;
+    try {
       this.child.stdin.write(`${hash}\n`);
       const line = await this.readLine();
       const [, type, sizeText] = line.split(" ");
@@ -34,33 +36,26 @@ export class CatFile {
         throw new Error(`git object ${hash} is missing${this.stderr ? `: ${this.stderr.trim()}` : ""}`);
       }
       const size = Number(sizeText);
-      let consumed = 0;
-      const reader = this.reader;
-      const body = (async function* () {
-        for await (const c of reader.chunks(size - consumed)) {
-          consumed += c.length;
+      let left = size;
+      try {
+        if (expectType && type !== expectType) throw new Error(`git object ${hash} is a ${type}, not a ${expectType}`);
+        for await (const c of this.reader.chunks(size)) {
+          left -= c.length;
           yield c;
         }
-      })();
-      try {
-        return await consume({ type, size }, body);
       } finally {
-        if (consumed < size) await this.reader.skip(size - consumed);
+        if (left > 0) await this.reader.skip(left);
         await this.reader.skip(1); // the newline after the content
       }
-    };
-    const result = this.queue.then(run, run);
-    this.queue = result.catch(() => undefined);
-    return result;
+    } finally {
+      release();
+    }
   }
 
   async read(hash: string, expectType?: string): Promise<Buffer> {
-    return this.stream(hash, async (info, body) => {
-      if (expectType && info.type !== expectType) throw new Error(`git object ${hash} is a ${info.type}, not a ${expectType}`);
-      const parts: Uint8Array[] = [];
-      for await (const c of body) parts.push(c);
-      return Buffer.concat(parts);
-    });
+    const parts: Uint8Array[] = [];
+    for await (const c of this.chunks(hash, expectType)) parts.push(c);
+    return Buffer.concat(parts);
   }
 
   private async readLine(): Promise<string> {

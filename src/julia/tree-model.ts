@@ -5,7 +5,19 @@ export interface HashedLeaf {
   kind: "file" | "symlink";
   executable: boolean;
   hash: string;
+  /** File size, for re-packing. */
+  size?: number;
+  /** Symlink target, for re-packing. */
+  target?: string;
+  /** Where the caller kept a file's bytes (opaque here), for re-packing. */
+  ref?: string;
 }
+
+/** An entry of the tree as it stands after every member was applied. */
+export type ModelEntry =
+  | { type: "directory"; path: string }
+  | { type: "symlink"; path: string; target: string }
+  | { type: "file"; path: string; executable: boolean; size: number; ref: string };
 
 interface DirNode {
   kind: "dir";
@@ -59,6 +71,26 @@ export class TreeModel {
       node = next;
     }
     return false;
+  }
+
+  /** Every directory (empty ones too), file and symlink, parents before children. */
+  entries(): ModelEntry[] {
+    const out: ModelEntry[] = [];
+    const walk = (dir: DirNode, prefix: string): void => {
+      for (const [name, node] of dir.children) {
+        const p = prefix ? `${prefix}/${name}` : name;
+        if (node.kind === "dir") {
+          out.push({ type: "directory", path: p });
+          walk(node, p);
+        } else if (node.kind === "symlink") {
+          out.push({ type: "symlink", path: p, target: node.target ?? "" });
+        } else {
+          out.push({ type: "file", path: p, executable: node.executable, size: node.size ?? 0, ref: node.ref ?? "" });
+        }
+      }
+    };
+    walk(this.root, "");
+    return out;
   }
 
   hash(rules: TreeHashRules): string {

@@ -1,0 +1,226 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { GitRepository } from "../git/repository.js";
+import {
+  readArtifactsToml,
+  readPackageToml,
+  readRegistryToml,
+  readVersionsToml,
+  type PackageInfo,
+  type VersionInfo,
+} from "../julia/registry-toml.js";
+import { DEFAULT_TAR_LIMITS } from "../julia/tar-reader.js";
+import { PACKAGE_RULES, REGISTRY_RULES } from "../julia/tree-model.js";
+import { putOnce } from "../store/put-once.js";
+import type { Store } from "../store/store.js";
+import { mirrorArtifact, type ArtifactLimits } from "./julia-artifact.js";
+import { buildTreeTarball, verifyTarball } from "./julia-tarball.js";
+import { moveRegistryPointer, type PointerOutcome } from "./registries-pointer.js";
+
+export interface JuliaPublishOptions {
+  /** Path, file:// or git URL of the registry repository. */
+  registry: string;
+  /** Branch to publish (default: the repository's default branch). */
+  branch?: string;
+  /** A commit (or tag) to publish instead of a branch head. */
+  ref?: string;
+  store: Store;
+  log?: (line: string) => void;
+  /** Environment for git (credentials helpers, PKGPUB_CACHE_DIR). */
+  gitEnv?: NodeJS.ProcessEnv;
+  cacheDir?: string;
+  /** Replace a published registry pointer that is not an ancestor of this commit. */
+  force?: boolean;
+  /** Package repositories worked on at once. */
+  concurrency?: number;
+  fetch?: typeof fetch;
+  limits?: Partial<ArtifactLimits>;
+}
+
+export interface VersionFailure {
+  package: string;
+  version?: string;
+  reason: string;
+}
+
+export interface JuliaPublishReport {
+  registry: { name: string; uuid: string; commit: string; tree: string; pointer: PointerOutcome };
+  /** Keys written by this run. */
+  built: string[];
+  /** Versions already in the store. */
+  skipped: number;
+  failed: VersionFailure[];
+}
+
+const DEFAULT_LIMITS: ArtifactLimits = {
+  maxBytes: 4 * 2 ** 30,
+  timeoutMs: 10 * 60_000,
+  tar: DEFAULT_TAR_LIMITS,
+};
+
+interface PackageWork {
+  info: PackageInfo;
+  versions: VersionInfo[];
+}
+
+/**
+ * Publishes a registry commit: every listed version's package tarball (with its artifacts
+ * first), then the registry tarball, then the `registries` pointer. What the store holds is
+ * not rebuilt; a version that fails is reported and skipped, the rest still published.
+ */
+export async function publishJuliaRegistry(options: JuliaPublishOptions): Promise<JuliaPublishReport> {
+  const { store } = options;
+  const log = options.log ?? (() => undefined);
+  const limits: ArtifactLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const openOpts = { cacheDir: options.cacheDir, env: options.gitEnv };
+  const workDir = path.join(os.tmpdir(), `pkgpub-${randomBytes(6).toString("hex")}`);
+  await mkdir(workDir, { recursive: true });
+  const registry = await GitRepository.open(options.registry, { ...openOpts, refresh: true });
+  const built: string[] = [];
+  const failed: VersionFailure[] = [];
+  try {
+    const commit = await registry.resolveCommit(options.ref ?? options.branch);
+    const tree = await registry.treeOf(commit);
+    const blobs = new Map<string, string>();
+    for (const e of await registry.lsTree(tree)) if (e.type === "blob") blobs.set(e.path, e.hash);
+    const readRegistryFile = async (file: string): Promise<string | null> => {
+      const hash = blobs.get(file);
+      return hash ? (await registry.readBlob(hash)).toString("utf8") : null;
+    };
+
+    const registryText = await readRegistryFile("Registry.toml");
+    if (registryText === null) throw new Error(`${registry.display} has no Registry.toml at ${commit}`);
+    const info = readRegistryToml(registryText);
+    log(`registry ${info.name} (${info.uuid}) at ${commit.slice(0, 12)}: ${info.packages.length} packages`);
+
+    const existing = new Set<string>();
+    for await (const o of store.list("package/")) existing.add(o.key);
+
+    const work: PackageWork[] = [];
+    let skipped = 0;
+    for (const p of info.packages) {
+      try {
+        const pkgText = await readRegistryFile(`${p.path}/Package.toml`);
+        const verText = await readRegistryFile(`${p.path}/Versions.toml`);
+        if (pkgText === null) throw new Error(`${p.path}/Package.toml is missing`);
+        const pkg = readPackageToml(pkgText, `${p.path}/Package.toml`);
+        if (pkg.uuid !== p.uuid) throw new Error(`${p.path}/Package.toml: uuid ${pkg.uuid} differs from Registry.toml's ${p.uuid}`);
+        if (pkg.name !== p.name) throw new Error(`${p.path}/Package.toml: name ${pkg.name} differs from Registry.toml's ${p.name}`);
+        const versions = verText === null ? [] : readVersionsToml(verText, `${p.path}/Versions.toml`);
+        const missing = versions.filter((v) => !existing.has(`package/${pkg.uuid}/${v.treeHash}`));
+        skipped += versions.length - missing.length;
+        if (missing.length > 0) work.push({ info: pkg, versions: missing });
+      } catch (err) {
+        failed.push({ package: p.name, reason: (err as Error).message });
+      }
+    }
+    const total = work.reduce((n, w) => n + w.versions.length, 0);
+    log(`${skipped} versions already in the store, ${total} to build`);
+
+    let done = 0;
+    let lastProgress = Date.now();
+    const progress = (): void => {
+      done++;
+      if (Date.now() - lastProgress > 5000 && done < total) {
+        lastProgress = Date.now();
+        log(`  [${done}/${total}] versions processed`);
+      }
+    };
+    const queue = [...work];
+    const worker = async (): Promise<void> => {
+      for (let w = queue.shift(); w; w = queue.shift()) {
+        await publishPackage(w, { ...options, store, limits, workDir, openOpts, log, built, failed, progress });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 2) }, worker));
+
+    const registryKey = `registry/${info.uuid}/${tree}`;
+    if (!(await store.head(registryKey))) {
+      const file = path.join(workDir, "registry.tar.gz");
+      await buildTreeTarball(registry, tree, file);
+      await verifyTarball(file, tree, REGISTRY_RULES);
+      if ((await putOnce(store, registryKey, { path: file }, { contentType: "application/x-gzip" })) === "created") {
+        built.push(registryKey);
+        log(`built ${registryKey}`);
+      }
+    }
+    const pointer = await moveRegistryPointer(store, info.uuid, tree, registry, commit, options.force ?? false);
+    if (pointer === "moved") built.push("registries");
+    if (pointer === "kept-newer") log(`registries already names a newer commit's tree for ${info.name}; left as it is`);
+    return { registry: { name: info.name, uuid: info.uuid, commit, tree, pointer }, built, skipped, failed };
+  } finally {
+    registry.close();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+interface PackageContext {
+  store: Store;
+  limits: ArtifactLimits;
+  workDir: string;
+  openOpts: { cacheDir?: string; env?: NodeJS.ProcessEnv };
+  log: (line: string) => void;
+  built: string[];
+  failed: VersionFailure[];
+  progress: () => void;
+  fetch?: typeof fetch;
+}
+
+async function publishPackage(work: PackageWork, ctx: PackageContext): Promise<void> {
+  const { info } = work;
+  let repo: GitRepository;
+  try {
+    repo = await GitRepository.open(info.repo, ctx.openOpts);
+  } catch (err) {
+    for (const v of work.versions) {
+      ctx.failed.push({ package: info.name, version: v.version, reason: (err as Error).message });
+      ctx.progress();
+    }
+    return;
+  }
+  try {
+    for (const v of work.versions) {
+      try {
+        const key = await publishVersion(repo, info, v, ctx);
+        if (key) {
+          ctx.built.push(key);
+          ctx.log(`built ${info.name} v${v.version} -> ${key}`);
+        }
+      } catch (err) {
+        ctx.failed.push({ package: info.name, version: v.version, reason: (err as Error).message });
+      }
+      ctx.progress();
+    }
+  } finally {
+    repo.close();
+  }
+}
+
+/** Artifacts first, then the package tarball: a stored package implies its artifacts are stored. */
+async function publishVersion(repo: GitRepository, info: PackageInfo, v: VersionInfo, ctx: PackageContext): Promise<string | null> {
+  if (!(await repo.ensureObject(v.treeHash, "tree"))) {
+    throw new Error(`tree ${v.treeHash} is not in ${repo.display}${info.subdir ? ` (subdir ${info.subdir})` : ""}`);
+  }
+  for (const name of ["JuliaArtifacts.toml", "Artifacts.toml"]) {
+    const text = await repo.readFileAt(v.treeHash, name);
+    if (text === null) continue;
+    for (const artifact of readArtifactsToml(text.toString("utf8"), `${info.name} v${v.version} ${name}`)) {
+      const outcome = await mirrorArtifact(artifact, ctx.store, ctx.workDir, { ...ctx.limits, fetch: ctx.fetch ?? ctx.limits.fetch });
+      if (outcome === "created") {
+        ctx.built.push(`artifact/${artifact.treeHash}`);
+        ctx.log(`built artifact ${artifact.label} -> artifact/${artifact.treeHash}`);
+      }
+    }
+  }
+  const key = `package/${info.uuid}/${v.treeHash}`;
+  const file = path.join(ctx.workDir, `package-${v.treeHash}-${randomBytes(4).toString("hex")}.tar.gz`);
+  try {
+    await buildTreeTarball(repo, v.treeHash, file);
+    await verifyTarball(file, v.treeHash, PACKAGE_RULES);
+    return (await putOnce(ctx.store, key, { path: file }, { contentType: "application/x-gzip" })) === "created" ? key : null;
+  } finally {
+    await rm(file, { force: true });
+  }
+}

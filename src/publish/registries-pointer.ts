@@ -1,0 +1,66 @@
+import { formatRegistries, parseRegistries } from "../julia/registry-toml.js";
+import type { GitRepository } from "../git/repository.js";
+import { ConditionalWriteUnsupportedError, PreconditionFailedError, type Store } from "../store/store.js";
+
+export const REGISTRIES_KEY = "registries";
+
+export type PointerOutcome = "moved" | "unchanged" | "kept-newer";
+
+async function readText(store: Store): Promise<{ text: string; etag: string } | null> {
+  const obj = await store.get(REGISTRIES_KEY);
+  if (!obj) return null;
+  const parts: Buffer[] = [];
+  for await (const c of obj.body) parts.push(c as Buffer);
+  return { text: Buffer.concat(parts).toString("utf8"), etag: obj.etag };
+}
+
+/**
+ * Points `registries` at a registry tree, never backwards: the tree the store already
+ * publishes must be that of the commit or one of its ancestors, else the store keeps it
+ * (another publisher got a newer commit there first). Compare-and-swap on the object's ETag
+ * where the store supports it; other registries' lines are kept.
+ */
+export async function moveRegistryPointer(
+  store: Store,
+  uuid: string,
+  tree: string,
+  repo: GitRepository,
+  commit: string,
+  force: boolean,
+): Promise<PointerOutcome> {
+  let ancestors: Set<string> | undefined;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const current = await readText(store);
+    const lines = parseRegistries(current?.text ?? "");
+    const published = lines.get(uuid);
+    if (published === tree) return "unchanged";
+    if (published !== undefined && !force) {
+      ancestors ??= new Set(await repo.ancestorTrees(commit));
+      if (!ancestors.has(published)) {
+        if ((await repo.allTrees()).has(published)) return "kept-newer";
+        throw new Error(
+          `the store publishes registry tree ${published} for ${uuid}, which is not in the history of ${repo.display}; ` +
+            "refusing to replace it (use --force if the registry's history was rewritten on purpose)",
+        );
+      }
+    }
+    lines.set(uuid, tree);
+    const body = formatRegistries(lines);
+    try {
+      await store.put(REGISTRIES_KEY, body, {
+        contentType: "text/plain",
+        ...(current ? { ifMatch: current.etag } : { ifNoneMatch: "*" as const }),
+      });
+      return "moved";
+    } catch (err) {
+      if (err instanceof PreconditionFailedError) continue;
+      if (!(err instanceof ConditionalWriteUnsupportedError)) throw err;
+    }
+    // No compare-and-swap on this store: write, then read back; a racing writer's line is
+    // restored on the next pass of whichever publisher sees it missing.
+    await store.put(REGISTRIES_KEY, body, { contentType: "text/plain" });
+    const after = parseRegistries((await readText(store))?.text ?? "");
+    if (after.get(uuid) === tree) return "moved";
+  }
+  throw new Error(`could not update ${REGISTRIES_KEY}: it kept changing under concurrent publishers`);
+}
