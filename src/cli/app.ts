@@ -1,12 +1,71 @@
-import type { Command } from "./command.js";
+import { readFile } from "node:fs/promises";
+import { defaultPublishers } from "../github/default-publishers.js";
+import { hexKeyFromEnv, storeResolver } from "../github/environment.js";
+import { startAppServer } from "../github/server.js";
+import { parseFlags, type Command } from "./command.js";
 
-// Placeholder until this command is built; keeps the CLI's command table complete.
+const help = `pkgpub app: run the GitHub App (Probot) webhook server
+
+Usage:
+  pkgpub app [--port <n>] [--host <addr>]
+
+Receives push deliveries, checks each one's X-Hub-Signature-256, and answers at once; the work
+runs in a queue that serializes per registry and per Hex repository. What a repository is comes
+from its .github/pkgpub.yml (or the org's .github repository):
+
+  kind: julia-registry          # push to the default branch: publish that commit
+  kind: julia-package           # tag v1.2.3: register in the registry, then publish
+  registry: https://github.com/acme/AcmeRegistry.git
+  register: push                # or pull-request
+  subdir: julia/Foo             # optional
+  kind: hex-package             # tag v1.2.3: hex publish of the source at the tag
+  hex_repo: acme
+  store: s3://bucket/prefix     # optional; must be allowed by PKGPUB_STORE / PKGPUB_STORES
+
+Environment:
+  APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH   the App's credentials
+  WEBHOOK_SECRET                            required; the App refuses to start without it
+  GITHUB_API_URL                            GitHub Enterprise API base URL (optional)
+  PKGPUB_STORE, PKGPUB_STORES               the default store and other allowed stores
+  PKGPUB_HEX_KEY or PKGPUB_HEX_KEY_FILE     PEM key that signs Hex repositories
+  PKGPUB_SERVER_URL                         public URL of \`pkgpub serve\`, for install hints
+  PORT (3000), HOST (127.0.0.1), LOG_LEVEL
+`;
+
 const command: Command = {
   path: ["app"],
-  summary: "not built yet",
-  help: "pkgpub app: not built yet\n",
-  async run() {
-    throw new Error("not built yet");
+  summary: "run the GitHub App (Probot) webhook server",
+  help,
+  async run(argv, ctx) {
+    const { values } = parseFlags(argv, { port: { type: "string" }, host: { type: "string" } });
+    const env = ctx.env;
+    if (!env.APP_ID) throw new Error("APP_ID is not set");
+    const privateKey = env.PRIVATE_KEY ?? (env.PRIVATE_KEY_PATH ? await readFile(env.PRIVATE_KEY_PATH, "utf8") : undefined);
+    if (!privateKey) throw new Error("PRIVATE_KEY or PRIVATE_KEY_PATH is not set");
+    const server = await startAppServer({
+      appId: env.APP_ID,
+      privateKey,
+      webhookSecret: env.WEBHOOK_SECRET,
+      baseUrl: env.GITHUB_API_URL,
+      port: Number(values.port ?? env.PORT ?? 3000),
+      host: values.host ?? env.HOST ?? "127.0.0.1",
+      logLevel: (env.LOG_LEVEL as "info" | undefined) ?? "info",
+      deps: {
+        publishers: defaultPublishers,
+        openStore: storeResolver(env),
+        hexKeyPem: await hexKeyFromEnv(env),
+        serverUrl: env.PKGPUB_SERVER_URL,
+      },
+    });
+    ctx.stdout.write(`pkgpub app listening on ${server.webhookUrl}\n`);
+    if (ctx.stopSignal) {
+      await new Promise<void>((resolve) => ctx.stopSignal!.addEventListener("abort", () => resolve(), { once: true }));
+      ctx.stdout.write("stopping: finishing queued work\n");
+      await server.close();
+    } else {
+      await new Promise(() => {});
+    }
+    return 0;
   },
 };
 export default command;

@@ -56,8 +56,11 @@ export function gitConfigEnv(entries: Record<string, string>, base: NodeJS.Proce
   return env;
 }
 
-/** Environment that makes git send a GitHub installation or workflow token over HTTPS. */
-export function tokenGitEnv(token: string, base: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+/**
+ * Environment that makes git send a GitHub installation or workflow token, only to `origin`
+ * (https://github.com): package repositories on other hosts never see it.
+ */
+export function tokenGitEnv(token: string, origin: string, base: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const basic = Buffer.from(`x-access-token:${token}`).toString("base64");
-  return gitConfigEnv({ "http.extraHeader": `Authorization: Basic ${basic}` }, base);
+  return gitConfigEnv({ [`http.${origin}/.extraHeader`]: `Authorization: Basic ${basic}` }, base);
 }

@@ -1,0 +1,46 @@
+// What a repository is, from its .github/pkgpub.yml (or the org's .github repository).
+// Secrets never come from here: the signing key and store credentials are the App's environment.
+
+import { z } from "zod";
+
+const gitUrl = z.string().min(1).refine((s) => /^(https?|file|ssh):\/\//.test(s) || /^[^/\s]+@[^/\s]+:/.test(s), "must be a git URL");
+
+const common = {
+  /** A store the App's environment allows (PKGPUB_STORE or one of PKGPUB_STORES); default PKGPUB_STORE. */
+  store: z.string().min(1).optional(),
+};
+
+export const repoConfigSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("julia-registry"),
+    ...common,
+    /** The branch whose pushes are published (default: the repository's default branch). */
+    branch: z.string().min(1).optional(),
+  }).strict(),
+  z.object({
+    kind: z.literal("julia-package"),
+    ...common,
+    /** The registry repository tags are registered in. */
+    registry: gitUrl,
+    /** The package's directory in the repository (tags are then <Name>-v1.2.3). */
+    subdir: z.string().min(1).optional(),
+    /** push: commit to the registry's branch and publish; pull-request: push a branch and open a PR. */
+    register: z.enum(["push", "pull-request"]).default("push"),
+  }).strict(),
+  z.object({
+    kind: z.literal("hex-package"),
+    ...common,
+    /** The Hex repository name (repos/<name>/ in the store). */
+    hex_repo: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "lowercase letters, digits, _ and -"),
+  }).strict(),
+]);
+
+export type RepoConfig = z.infer<typeof repoConfigSchema>;
+
+/** Validates a parsed config file; the error names the file and each field at fault. */
+export function parseRepoConfig(value: unknown, source: string): RepoConfig {
+  const result = repoConfigSchema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`);
+  throw new Error(`${source}: ${problems.join("; ")}`);
+}

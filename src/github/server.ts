@@ -1,0 +1,73 @@
+// The App's HTTP server: Probot's webhook middleware (signature checked on every delivery) on
+// node:http, plus /healthz. Refuses to start without a real webhook secret.
+
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { createNodeMiddleware, Probot, ProbotOctokit } from "probot";
+import { createPkgpubApp, type AppDeps, type PkgpubApp } from "./app.js";
+
+export interface AppServerOptions {
+  appId: string | number;
+  privateKey: string;
+  webhookSecret: string | undefined;
+  /** GitHub API base URL (GitHub Enterprise, or a fake in tests). */
+  baseUrl?: string;
+  port?: number;
+  host?: string;
+  webhookPath?: string;
+  logLevel?: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+  /** Turn off Octokit's retries and throttling (tests against a local API). */
+  noRetry?: boolean;
+  deps: AppDeps;
+}
+
+export interface AppServer {
+  url: string;
+  webhookUrl: string;
+  app: PkgpubApp;
+  close(): Promise<void>;
+}
+
+export function checkWebhookSecret(secret: string | undefined): string {
+  if (!secret || secret.trim() === "") throw new Error("WEBHOOK_SECRET is not set: refusing to accept unsigned webhook deliveries");
+  if (secret === "development") throw new Error('WEBHOOK_SECRET is Probot\'s default "development": set a real secret');
+  return secret;
+}
+
+export async function startAppServer(options: AppServerOptions): Promise<AppServer> {
+  const secret = checkWebhookSecret(options.webhookSecret);
+  const app = createPkgpubApp(options.deps);
+  const probot = new Probot({
+    appId: options.appId,
+    privateKey: options.privateKey,
+    secret,
+    baseUrl: options.baseUrl,
+    logLevel: options.logLevel ?? "info",
+    ...(options.noRetry ? { Octokit: ProbotOctokit.defaults((o: object) => ({ ...o, retry: { enabled: false }, throttle: { enabled: false } })) } : {}),
+  });
+  const webhookPath = options.webhookPath ?? "/api/github/webhooks";
+  const middleware = await createNodeMiddleware(app.appFn, { probot, webhooksPath: webhookPath });
+  const server = http.createServer((req, res) => {
+    if (req.method === "GET" && req.url === "/healthz") {
+      res.writeHead(200, { "content-type": "text/plain" }).end(`ok ${app.queue.size} queued\n`);
+      return;
+    }
+    void middleware(req, res, () => res.writeHead(404, { "content-type": "text/plain" }).end("not found\n"));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 3000, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host && options.host !== "0.0.0.0" && options.host !== "::" ? options.host : "127.0.0.1";
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  return {
+    url,
+    webhookUrl: `${url}${webhookPath}`,
+    app,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.queue.idle();
+    },
+  };
+}
