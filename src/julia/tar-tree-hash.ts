@@ -12,6 +12,23 @@ export async function treeHashOfTar(
   rules: TreeHashRules,
   limits: TarLimits = DEFAULT_TAR_LIMITS,
 ): Promise<string> {
+  return (await scanTar(chunks, rules, { limits })).hash;
+}
+
+/** Files up to this size can be captured while hashing (registry TOML files, Artifacts.toml). */
+const MAX_CAPTURE_BYTES = 16 << 20;
+
+/**
+ * The tree hash, plus the bytes of the regular files `capture` asks for (by their normalised
+ * "/"-joined path), read in the same pass.
+ */
+export async function scanTar(
+  chunks: AsyncIterable<Uint8Array>,
+  rules: TreeHashRules,
+  options: { limits?: TarLimits; capture?: (path: string) => boolean } = {},
+): Promise<{ hash: string; files: Map<string, Buffer> }> {
+  const limits = options.limits ?? DEFAULT_TAR_LIMITS;
+  const files = new Map<string, Buffer>();
   const tree = new TreeModel();
   for await (const { member, body } of readTar(chunks, limits)) {
     const { parts } = member;
@@ -36,11 +53,16 @@ export async function treeHashOfTar(
       }
       case "file": {
         const hasher = new BlobHasher(member.size);
-        for await (const chunk of body) hasher.update(chunk);
+        const keep = options.capture?.(parts.join("/")) && member.size <= MAX_CAPTURE_BYTES ? ([] as Uint8Array[]) : undefined;
+        for await (const chunk of body) {
+          hasher.update(chunk);
+          keep?.push(chunk);
+        }
+        if (keep) files.set(parts.join("/"), Buffer.concat(keep));
         tree.addLeaf(parts, { kind: "file", executable: (member.mode & 0o100) !== 0, hash: hasher.digest() });
         break;
       }
     }
   }
-  return tree.hash(rules);
+  return { hash: tree.hash(rules), files };
 }
