@@ -260,6 +260,8 @@ export class S3Store implements Store {
 
     const parts: { PartNumber: number; ETag: string }[] = [];
     const stop = new AbortController();
+    // The first failure is the cause; the parts it cancels fail after it.
+    let firstError: unknown;
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < count && !stop.signal.aborted) {
@@ -281,13 +283,13 @@ export class S3Store implements Store {
       const results = await Promise.allSettled(
         Array.from({ length: Math.min(this.partConcurrency, count) }, () =>
           worker().catch((err: unknown) => {
+            if (!stop.signal.aborted) firstError = err;
             stop.abort();
             throw err;
           }),
         ),
       );
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (failed) throw failed.reason;
+      if (results.some((r) => r.status === "rejected")) throw firstError;
       let done;
       try {
         done = await this.client.send(
