@@ -1,17 +1,21 @@
 import type { Command, CliContext } from "./command.js";
 import { parseFlags, UsageError } from "./command.js";
+import { ConfigError, flagName, KEYS, loadConfig } from "../server/config.js";
 import { startServer } from "../server/start-server.js";
 
-const HELP = `pkgpub serve [--store <store>] [--host 127.0.0.1] [--port 8000]
+const HELP = `pkgpub serve [--config pkgpub.toml] [--store <store>] [--host 127.0.0.1] [--port 8000] [...]
 
 Serves the store read-only over HTTP: the Julia Pkg server protocol (/registries,
 /registry/<uuid>/<hash>, /package/<uuid>/<hash>, /artifact/<hash>) and Hex repositories
-(/repos/<name>/...). Prints the URL it listens on, then one JSON log line per request.
-Stops on SIGTERM/SIGINT after finishing the requests in flight.
+(/repos/<name>/...), with optional fallthrough to an upstream Pkg server, Hex mirrors, access
+tokens, /health, /metrics and a browse page at /. Prints the URL it listens on, then one JSON
+log line per request. Stops on SIGTERM/SIGINT after finishing the requests in flight.
 
-  --store <store>   a directory (default ./data), file://… or s3://bucket[/prefix]; also PKGPUB_STORE
-  --host <addr>     address to listen on (default 127.0.0.1); also PKGPUB_HOST
-  --port <n>        port (default 8000, 0 picks a free one); also PKGPUB_PORT
+Every setting can come from the config file, an environment variable or a flag (flags win,
+then the environment, then the file). See pkgpub.example.toml and docs/configuration.md.
+
+  --config <file>   a TOML config file; also PKGPUB_CONFIG
+${KEYS.map((k) => `  ${`${k.flag} <value>`.padEnd(34)}${k.help}; also ${k.env}`).join("\n")}
 `;
 
 const command: Command = {
@@ -19,20 +23,31 @@ const command: Command = {
   summary: "serve a store read-only over HTTP (Julia Pkg server and Hex repositories)",
   help: HELP,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values } = parseFlags(argv, {
-      store: { type: "string" },
-      host: { type: "string" },
-      port: { type: "string" },
-    });
-    const host = values.host ?? ctx.env.PKGPUB_HOST ?? "127.0.0.1";
-    const portText = values.port ?? ctx.env.PKGPUB_PORT ?? "8000";
-    if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new UsageError(`--port: not a port number: ${JSON.stringify(portText)}`);
+    const options: Record<string, { type: "string"; multiple?: boolean }> = { config: { type: "string" } };
+    for (const k of KEYS) {
+      options[flagName(k)] = k.toml === "hex_mirror" || k.toml === "token" ? { type: "string", multiple: true } : { type: "string" };
+    }
+    const { values } = parseFlags(argv, options);
+    let config;
+    try {
+      config = loadConfig(values as Record<string, string | string[] | undefined>, ctx.env, ctx.cwd);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new UsageError(err.message);
+      throw err;
+    }
     const running = await startServer({
-      store: values.store,
-      host,
-      port: Number(portText),
+      store: config.store,
+      host: config.host,
+      port: config.port,
       env: ctx.env,
       log: ctx.stdout,
+      logLevel: config.logLevel,
+      maxConnections: config.maxConnections,
+      julia: config.julia,
+      hexMirrors: config.hexMirrors,
+      cache: config.cache,
+      upstream: config.upstream,
+      tokens: config.tokens,
     });
     ctx.stdout.write(`pkgpub serve: ${running.store.description} on ${running.url}\n`);
     ctx.stdout.write(`  JULIA_PKG_SERVER=${running.url}\n`);

@@ -16,6 +16,8 @@ export interface Entity {
   headers?: Record<string, string>;
   /** Opens the bytes of exactly this version (throws EntityChangedError if it is gone or replaced). */
   open(range?: ByteRange): Promise<Readable>;
+  /** A body streamed as it arrives (an upstream miss): no ranges, no Content-Length if size < 0. */
+  streamOnly?: boolean;
   /** Releases an already-open body when the response ends up not needing it. */
   discard?(): void;
 }
@@ -55,7 +57,7 @@ export async function sendEntity(req: IncomingMessage, res: ServerResponse, enti
     res.end();
     return { status: 304, bodyBytes: 0, done: Promise.resolve() };
   }
-  const outcome = ifRangeAllows(header(req, "if-range"), entity.etag)
+  const outcome = !entity.streamOnly && ifRangeAllows(header(req, "if-range"), entity.etag)
     ? resolveRange(header(req, "range"), entity.size)
     : ({ kind: "full" } as const);
   if (outcome.kind === "unsatisfiable") {
@@ -76,9 +78,9 @@ export async function sendEntity(req: IncomingMessage, res: ServerResponse, enti
   const headers: Record<string, string> = {
     ...base,
     "Content-Type": entity.contentType,
-    "Content-Length": String(length),
-    "Accept-Ranges": "bytes",
+    "Accept-Ranges": entity.streamOnly ? "none" : "bytes",
   };
+  if (length >= 0) headers["Content-Length"] = String(length);
   if (range) headers["Content-Range"] = `bytes ${range.start}-${range.end}/${entity.size}`;
   if (req.method === "HEAD") {
     res.writeHead(status, headers);
@@ -91,7 +93,7 @@ export async function sendEntity(req: IncomingMessage, res: ServerResponse, enti
     // A client that goes away, or a store that fails mid-body: pipeline has destroyed both
     // streams; the request log line records the short response.
   });
-  return { status, bodyBytes: length, done };
+  return { status, bodyBytes: Math.max(length, 0), done };
 }
 
 /** An entity held in memory (merged /registries, pages, metrics). */

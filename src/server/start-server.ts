@@ -3,8 +3,15 @@ import type { AddressInfo } from "node:net";
 import { pino, type Logger } from "pino";
 import { openStore } from "../store/open-store.js";
 import type { Store } from "../store/store.js";
-import { createApp, type AccessCheck, type ResourceSource } from "./app.js";
+import { AccessControl } from "./access.js";
+import { createApp, type ResourceSource } from "./app.js";
+import { BrowsePage } from "./browse.js";
+import type { HexMirrorConfig, TokenConfig } from "./config.js";
+import { DiskCache } from "./disk-cache.js";
+import { HexMirror } from "./hex-mirror.js";
+import { JuliaUpstream } from "./julia-upstream.js";
 import { Metrics } from "./metrics.js";
+import { Upstream, type UpstreamOptions } from "./upstream.js";
 
 export interface ServerOptions {
   /** A Store, or a store spec as --store takes it (directory, file://, s3://). */
@@ -20,10 +27,14 @@ export interface ServerOptions {
   maxConnections?: number;
   /** How long close() lets requests in flight finish before cutting them. */
   shutdownGraceMs?: number;
-  before?: ResourceSource[];
-  after?: ResourceSource[];
-  access?: AccessCheck;
-  visibility?: "public" | "private";
+  /** Upstream Pkg server for fallthrough (none by default) and how long its /registries is reused. */
+  julia?: { upstream?: string; registriesTtl?: number };
+  hexMirrors?: HexMirrorConfig[];
+  /** Where verified upstream content is cached; needed only with an upstream or a mirror. */
+  cache?: { dir: string; maxBytes?: number };
+  upstream?: Partial<UpstreamOptions>;
+  /** Access tokens; none means open access. */
+  tokens?: TokenConfig[];
   metrics?: Metrics;
 }
 
@@ -53,14 +64,43 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         (options.log ?? process.stdout) as NodeJS.WritableStream,
       );
   const metrics = options.metrics ?? new Metrics();
+  const access = new AccessControl(options.tokens ?? []);
+  const upstreamOptions: UpstreamOptions = { timeout: 10, failureThreshold: 5, cooldown: 30, ...options.upstream };
+  const upstreams: Upstream[] = [];
+  const before: ResourceSource[] = [];
+  const after: ResourceSource[] = [];
+  const needsCache = Boolean(options.julia?.upstream) || (options.hexMirrors?.length ?? 0) > 0;
+  const cache = needsCache ? await DiskCache.open(options.cache?.dir ?? "./pkgpub-cache", options.cache?.maxBytes ?? 2e9) : null;
+  for (const m of options.hexMirrors ?? []) {
+    const up = new Upstream(`hex:${m.name}`, m.upstream, upstreamOptions, metrics, log);
+    upstreams.push(up);
+    // Before the store: a mirror's name is the upstream's, whatever the store holds under it.
+    before.push(new HexMirror(m, up, cache!, metrics, log));
+  }
+  if (options.julia?.upstream) {
+    const up = new Upstream("julia", options.julia.upstream, upstreamOptions, metrics, log);
+    upstreams.push(up);
+    const julia = new JuliaUpstream(up, cache!, store, (options.julia.registriesTtl ?? 60) * 1000, metrics, log);
+    before.push(julia.registries);
+    after.push(julia.misses);
+  }
+  before.push(
+    new BrowsePage({
+      store,
+      access,
+      mirrors: (options.hexMirrors ?? []).map((m) => ({ name: m.name, upstream: m.upstream })),
+      juliaUpstream: options.julia?.upstream,
+      log,
+    }),
+  );
   const app = createApp({
     store,
     log,
     metrics,
-    before: options.before,
-    after: options.after,
-    access: options.access,
-    visibility: options.visibility,
+    before,
+    after,
+    access: access.check,
+    visibility: access.enabled ? "private" : "public",
   });
   const server = createServer(
     {
@@ -103,6 +143,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       grace.unref();
       server.close(() => {
         clearTimeout(grace);
+        for (const up of upstreams) up.close();
         resolve();
       });
       // Idle keep-alive sockets would hold close() open; busy ones finish their response first.

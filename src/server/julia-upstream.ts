@@ -1,0 +1,259 @@
+import type { IncomingMessage } from "node:http";
+import { PassThrough, type Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import { finished } from "node:stream/promises";
+import type { Logger } from "pino";
+import { treeHashOfTar } from "../julia/tar-tree-hash.js";
+import { PACKAGE_RULES, REGISTRY_RULES } from "../julia/tree-model.js";
+import type { Store } from "../store/store.js";
+import type { RequestState, ResourceSource } from "./app.js";
+import type { DiskCache } from "./disk-cache.js";
+import { bufferEntity, IMMUTABLE, REVALIDATE, type Entity } from "./entity.js";
+import { fanOut, type Sink } from "./fan-out.js";
+import { HttpError } from "./http-error.js";
+import type { Metrics } from "./metrics.js";
+import { storeKey, type Resource } from "./resource-path.js";
+import { storeEntity } from "./store-entity.js";
+import type { Upstream } from "./upstream.js";
+
+const REGISTRY_LINE = /^\/registry\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/([0-9a-f]{40})$/;
+const NEGATIVE_TTL_MS = 30_000;
+const MAX_REGISTRIES_BYTES = 1 << 20;
+
+type FetchOutcome = "cached" | "absent" | "unverified";
+
+/**
+ * Julia fallthrough to an upstream Pkg server: /registries merged with the upstream's list, and
+ * misses on registry/package/artifact fetched from it, streamed to the client and kept in the
+ * cache only when their tree hash is the one in the URL.
+ */
+export class JuliaUpstream {
+  private registriesCache: { lines: string[]; at: number } | null = null;
+  private registriesFetch: Promise<string[] | null> | null = null;
+  private readonly inflight = new Map<string, Promise<FetchOutcome>>();
+  private readonly absent = new Map<string, number>();
+
+  constructor(
+    private readonly upstream: Upstream,
+    private readonly cache: DiskCache,
+    private readonly store: Store,
+    private readonly registriesTtlMs: number,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {}
+
+  /** Serves /registries (before the store). */
+  readonly registries: ResourceSource = {
+    entity: async (resource, _req, state) => {
+      if (resource.kind !== "registries") return null;
+      const own = await this.storeRegistries();
+      const upstream = await this.upstreamRegistries();
+      state.source = upstream ? "merged" : "store-only";
+      const merged = mergeRegistries(own, upstream ?? []);
+      return bufferEntity(merged.map((l) => `${l}\n`).join(""), "text/plain; charset=utf-8", REVALIDATE);
+    },
+  };
+
+  /** Serves registry/package/artifact misses (after the store). */
+  readonly misses: ResourceSource = {
+    entity: async (resource, req, state) => this.miss(resource, req, state),
+  };
+
+  private async storeRegistries(): Promise<string[]> {
+    const obj = await this.store.get("registries");
+    if (!obj) return [];
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for await (const c of obj.body as AsyncIterable<Buffer>) {
+      n += c.length;
+      if (n > MAX_REGISTRIES_BYTES) {
+        obj.body.destroy();
+        throw new Error("the store's registries object is larger than 1 MiB");
+      }
+      chunks.push(c);
+    }
+    return Buffer.concat(chunks).toString("utf8").split("\n").filter((l) => l !== "");
+  }
+
+  /** The upstream's lines, reused for the TTL; stale ones when it is down; null if never had. */
+  private async upstreamRegistries(): Promise<string[] | null> {
+    const cached = this.registriesCache;
+    if (cached && Date.now() - cached.at < this.registriesTtlMs) return cached.lines;
+    this.registriesFetch ??= (async () => {
+      try {
+        const res = await this.upstream.get("registries");
+        if (res.status !== 200 || !res.body) {
+          res.body?.destroy();
+          throw new HttpError(502, `upstream /registries answered ${res.status}`);
+        }
+        const text = (await readSmall(res.body, MAX_REGISTRIES_BYTES)).toString("utf8");
+        // Only well-formed lines from the upstream: it is not trusted to name anything else.
+        const lines = text.split("\n").map((l) => l.trim()).filter((l) => REGISTRY_LINE.test(l));
+        this.registriesCache = { lines, at: Date.now() };
+        return lines;
+      } catch (err) {
+        this.log.warn({ upstream: this.upstream.origin, err: (err as Error).message }, "upstream /registries unavailable; serving the last known list");
+        return this.registriesCache?.lines ?? null;
+      } finally {
+        this.registriesFetch = null;
+      }
+    })();
+    return this.registriesFetch;
+  }
+
+  private async miss(resource: Resource, req: IncomingMessage, state: RequestState): Promise<Entity | null> {
+    if (resource.kind !== "registry" && resource.kind !== "package" && resource.kind !== "artifact") return null;
+    const key = storeKey(resource)!;
+    const look = { contentType: "application/x-gzip", cacheControl: IMMUTABLE, headers: { "X-Cache": "hit" } };
+    const hit = this.cache.has(key) ? await storeEntity(this.cache.reader, key, req, look) : null;
+    if (hit) {
+      this.cache.touch(key);
+      this.metrics.cacheResult("julia", "hit");
+      state.source = "cache";
+      return hit;
+    }
+    const absentUntil = this.absent.get(key);
+    if (absentUntil !== undefined && absentUntil > Date.now()) return null;
+    if (req.method === "HEAD") return this.head(key, state);
+
+    const pending = this.inflight.get(key);
+    if (pending) {
+      // Someone is fetching it already: wait for that one download, then serve the cache.
+      state.source = "shared-miss";
+      const outcome = await pending;
+      if (outcome === "absent") return null;
+      const e = await storeEntity(this.cache.reader, key, req, look);
+      if (!e) throw new HttpError(502, `upstream ${this.upstream.origin} sent ${key} but it did not verify; not served from cache`);
+      return e;
+    }
+    this.metrics.cacheResult("julia", "miss");
+    state.source = "miss";
+    const res = await this.upstream.get(key);
+    if (res.status === 404 || res.status === 410) {
+      res.body?.destroy();
+      this.absent.set(key, Date.now() + NEGATIVE_TTL_MS);
+      return null;
+    }
+    if (res.status !== 200 || !res.body) {
+      res.body?.destroy();
+      throw new HttpError(502, `upstream ${this.upstream.origin} answered ${res.status} for /${key}`);
+    }
+    const body = res.body;
+    const length = Number(res.headers["content-length"]);
+    const client = new PassThrough();
+    let resolveOutcome!: (o: FetchOutcome) => void;
+    const outcome = new Promise<FetchOutcome>((r) => (resolveOutcome = r));
+    this.inflight.set(key, outcome);
+    this.fill(key, resource, body, client, Number.isSafeInteger(length) ? length : undefined).then(
+      (o) => resolveOutcome(o),
+      () => resolveOutcome("unverified"),
+    ).finally(() => this.inflight.delete(key));
+    return {
+      size: Number.isSafeInteger(length) ? length : -1,
+      // Unique per download: it is only ever equal to itself.
+      etag: `"miss-${process.hrtime.bigint().toString(36)}"`,
+      contentType: "application/x-gzip",
+      cacheControl: IMMUTABLE,
+      headers: { "X-Cache": "miss" },
+      streamOnly: true,
+      async open() {
+        return client;
+      },
+      discard() {
+        client.destroy();
+      },
+    };
+  }
+
+  /** Downloads into a temp file and the client at once; commits to the cache only if verified. */
+  private async fill(key: string, resource: Resource, body: Readable, client: PassThrough, length: number | undefined): Promise<FetchOutcome> {
+    const expected = resource.kind === "artifact" || resource.kind === "package" || resource.kind === "registry" ? resource.hash : "";
+    const rules = resource.kind === "registry" ? REGISTRY_RULES : PACKAGE_RULES;
+    const cacheable = length === undefined || length <= this.cache.maxBytes;
+    const temp = cacheable ? this.cache.temp() : null;
+    const gunzip = createGunzip();
+    const hashing = treeHashOfTar(gunzip, rules).finally(() => gunzip.destroy());
+    hashing.catch(() => undefined);
+    const sinks: Sink[] = [{ stream: client, optional: true }, { stream: gunzip, optional: true }];
+    if (temp) sinks.push({ stream: temp.stream, optional: true });
+    try {
+      await fanOut(body, sinks);
+    } catch (err) {
+      client.destroy(err as Error);
+      if (temp) await this.cache.discard(temp.file);
+      this.log.warn({ upstream: this.upstream.origin, key, err: (err as Error).message }, "upstream download failed");
+      return "unverified";
+    }
+    let verdict: string;
+    try {
+      const actual = await hashing;
+      verdict = actual === expected ? "ok" : `tree hash is ${actual}`;
+    } catch (err) {
+      verdict = `not a valid tarball: ${(err as Error).message}`;
+    }
+    if (temp) {
+      try {
+        await finished(temp.stream);
+      } catch (err) {
+        verdict = `cache write failed: ${(err as Error).message}`;
+      }
+    }
+    if (verdict !== "ok" || !temp) {
+      if (temp) await this.cache.discard(temp.file);
+      if (verdict !== "ok") {
+        this.metrics.cacheResult("julia", "rejected");
+        this.log.warn({ upstream: this.upstream.origin, key, reason: verdict }, "upstream content failed verification; not cached");
+      }
+      return "unverified";
+    }
+    await this.cache.commit(key, temp.file);
+    return "cached";
+  }
+
+  private async head(key: string, state: RequestState): Promise<Entity | null> {
+    state.source = "upstream-head";
+    const res = await this.upstream.get(key, {}, "HEAD");
+    if (res.status === 404 || res.status === 410) return null;
+    if (res.status !== 200) throw new HttpError(502, `upstream ${this.upstream.origin} answered ${res.status} for HEAD /${key}`);
+    const length = Number(res.headers["content-length"]);
+    return {
+      size: Number.isSafeInteger(length) ? length : -1,
+      etag: `"miss-${process.hrtime.bigint().toString(36)}"`,
+      contentType: "application/x-gzip",
+      cacheControl: IMMUTABLE,
+      headers: { "X-Cache": "miss" },
+      streamOnly: true,
+      async open() {
+        throw new Error("HEAD has no body");
+      },
+    };
+  }
+}
+
+/** One line per registry uuid, the store's own line winning; sorted by uuid as Pkg servers do. */
+export function mergeRegistries(own: string[], upstream: string[]): string[] {
+  const byUuid = new Map<string, string>();
+  for (const line of upstream) {
+    const m = REGISTRY_LINE.exec(line);
+    if (m) byUuid.set(m[1]!, line);
+  }
+  for (const line of own) {
+    const m = REGISTRY_LINE.exec(line);
+    if (m) byUuid.set(m[1]!, line);
+  }
+  return [...byUuid.keys()].sort().map((k) => byUuid.get(k)!);
+}
+
+async function readSmall(body: Readable, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of body as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > limit) {
+      body.destroy();
+      throw new HttpError(502, `upstream response larger than ${limit} bytes`);
+    }
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}
