@@ -55,6 +55,7 @@ const command: Command = {
         openStore: storeResolver(env),
         hexKeyPem: await hexKeyFromEnv(env),
         serverUrl: env.PKGPUB_SERVER_URL,
+        env,
       },
     });
     ctx.stdout.write(`pkgpub app listening on ${server.webhookUrl}\n`);

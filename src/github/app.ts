@@ -11,7 +11,10 @@ import { runJob, type JobDeps, type Outcome } from "./run-job.js";
 export const CHECK_NAME = "pkgpub";
 export const CONFIG_FILE = "pkgpub.yml";
 
-export type AppDeps = Omit<JobDeps, "gitEnv" | "openPullRequest" | "log">;
+export type AppDeps = Omit<JobDeps, "gitEnv" | "openPullRequest" | "log"> & {
+  /** Base environment for git (PATH, HOME, PKGPUB_CACHE_DIR); the token is added per job. */
+  env?: NodeJS.ProcessEnv;
+};
 
 export interface PkgpubApp {
   appFn: ApplicationFunction;
@@ -92,7 +95,7 @@ export function createPkgpubApp(deps: AppDeps): PkgpubApp {
       const origin = new URL(push.cloneUrl).origin;
       return runJob(job, {
         ...deps,
-        gitEnv: tokenGitEnv(token, origin),
+        gitEnv: tokenGitEnv(token, origin, deps.env ?? process.env),
         log: (line) => context.log.info(line),
         openPullRequest: async (pr) => (await context.octokit.rest.pulls.create(pr)).data.html_url,
       });

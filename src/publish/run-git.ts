@@ -60,7 +60,7 @@ export function gitConfigEnv(entries: Record<string, string>, base: NodeJS.Proce
  * Environment that makes git send a GitHub installation or workflow token, only to `origin`
  * (https://github.com): package repositories on other hosts never see it.
  */
-export function tokenGitEnv(token: string, origin: string, base: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+export function tokenGitEnv(token: string, origin: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const basic = Buffer.from(`x-access-token:${token}`).toString("base64");
   return gitConfigEnv({ [`http.${origin}/.extraHeader`]: `Authorization: Basic ${basic}` }, base);
 }

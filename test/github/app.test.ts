@@ -1,0 +1,162 @@
+import { readFileSync, existsSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registerPackage } from "../../src/publish/registration.js";
+import { GIT_ENV, commitFiles, git } from "../support/git-repo.js";
+import { deliver, pushPayload, sign } from "./support/deliver.js";
+import { OWNER, SECRET, startWorld, type World } from "./support/world.js";
+
+const REG_UUID = "a11ce000-0000-4000-8000-0000000000aa";
+const FOO = "f0000000-0000-4000-8000-0000000000f1";
+
+let w: World;
+let registry: string;
+let foo: string;
+
+const storeText = (key: string) => readFileSync(path.join(w.storeDir, key), "utf8");
+const stored = (key: string) => existsSync(path.join(w.storeDir, key));
+const checkRunsFor = (repo: string, sha: string) => [...w.github.checkRuns.values()].filter((r) => r.repo === repo && r.head_sha === sha);
+
+beforeAll(async () => {
+  w = await startWorld();
+  registry = w.createRepo("AcmeRegistry", {
+    "Registry.toml": `name = "AcmeRegistry"\nuuid = "${REG_UUID}"\nrepo = "${w.url("AcmeRegistry")}"\n\n[packages]\n`,
+  });
+  foo = w.createRepo("Foo.jl", {
+    "Project.toml": `name = "Foo"\nuuid = "${FOO}"\nversion = "0.1.0"\n`,
+    "src/Foo.jl": "module Foo\ngreet() = \"hi\"\nend\n",
+  });
+  git(foo, "tag", "v0.1.0");
+  w.push("Foo.jl");
+  // Foo v0.1.0 is registered by hand, as a user would with the CLI.
+  await registerPackage({ registry, package: foo, ref: "v0.1.0", repo: w.url("Foo.jl"), gitEnv: GIT_ENV });
+  w.push("AcmeRegistry");
+  w.github.setFile(`${OWNER}/AcmeRegistry`, ".github/pkgpub.yml", "kind: julia-registry\n");
+  // Package repositories take their config from the org's .github repository.
+  w.github.setFile(`${OWNER}/.github`, ".github/pkgpub.yml", `kind: julia-package\nregistry: ${w.url("AcmeRegistry")}\n`);
+});
+afterAll(async () => {
+  await w?.close();
+});
+
+describe("webhook signatures", () => {
+  const payload = () => pushPayload({ owner: OWNER, repo: "Unconfigured", ref: "refs/heads/main", after: "1".repeat(40), cloneUrl: "http://127.0.0.1:1/x.git" });
+
+  it("accepts a delivery signed with the secret", async () => {
+    const r = await deliver(w.app.webhookUrl, "push", payload(), { secret: SECRET });
+    expect(r.status).toBe(200);
+  });
+  it("rejects a bad signature and a missing one, and does no work for them", async () => {
+    await w.app.app.queue.idle();
+    const before = w.github.calls.length;
+    const bad = await deliver(w.app.webhookUrl, "push", payload(), { secret: "not-the-secret" });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatch(/signature does not match/);
+    const missing = await deliver(w.app.webhookUrl, "push", payload(), { signature: null });
+    expect(missing.status).toBe(400);
+    const tampered = JSON.stringify({ ...payload(), ref: "refs/heads/evil" });
+    const res = await fetch(w.app.webhookUrl, {
+      method: "POST",
+      body: tampered,
+      headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": "t1", "x-hub-signature-256": sign(SECRET, JSON.stringify(payload())) },
+    });
+    expect(res.status).toBe(400);
+    await w.app.app.queue.idle();
+    expect(w.github.calls.length).toBe(before);
+  });
+});
+
+describe("push to the registry's default branch", () => {
+  it("publishes that commit: package and registry tarballs, then the registries pointer; check run says so", async () => {
+    const commit = git(registry, "rev-parse", "HEAD");
+    const tree = git(registry, "rev-parse", "HEAD^{tree}");
+    const r = await w.deliverPush("AcmeRegistry", "refs/heads/main");
+    expect(r.status).toBe(200);
+    await w.app.app.queue.idle();
+    const fooTree = git(foo, "rev-parse", "v0.1.0^{tree}");
+    expect(stored(`package/${FOO}/${fooTree}`)).toBe(true);
+    expect(stored(`registry/${REG_UUID}/${tree}`)).toBe(true);
+    expect(storeText("registries")).toContain(`/registry/${REG_UUID}/${tree}`);
+    const [run] = checkRunsFor("AcmeRegistry", commit);
+    expect(run?.status).toBe("completed");
+    expect(run?.conclusion).toBe("success");
+    expect(run?.output?.title).toBe(`Published AcmeRegistry at ${commit.slice(0, 12)}`);
+    expect(run?.output?.summary).toContain(`\`package/${FOO}/${fooTree}\``);
+    expect(run?.output?.summary).toContain(`JULIA_PKG_SERVER=https://pkgs.acme.test julia\npkg> registry add ${w.url("AcmeRegistry")}`);
+    // Cloning went through the token-checked smart HTTP server, never anonymously.
+    expect(w.gitHttp.requests.length).toBeGreaterThan(0);
+    expect(w.gitHttp.requests.every((q) => q.authorized)).toBe(true);
+  });
+
+  it("treats a redelivery (same delivery id) as a no-op", async () => {
+    const runs = w.github.checkRuns.size;
+    const first = await w.deliverPush("AcmeRegistry", "refs/heads/main", { id: "redelivered-1" });
+    await w.app.app.queue.idle();
+    const again = await w.deliverPush("AcmeRegistry", "refs/heads/main", { id: "redelivered-1" });
+    await w.app.app.queue.idle();
+    expect([first.status, again.status]).toEqual([200, 200]);
+    // The first delivery of an already handled push is skipped too: nothing new is reported.
+    expect(w.github.checkRuns.size).toBe(runs);
+  });
+});
+
+describe("tag pushed in a Julia package repository", () => {
+  it("registers the version in the registry (pushing over HTTP with the token), then publishes it", async () => {
+    commitFiles(foo, { "Project.toml": `name = "Foo"\nuuid = "${FOO}"\nversion = "0.2.0"\n`, "src/Foo.jl": "module Foo\ngreet() = \"hello\"\nend\n" }, "0.2.0");
+    git(foo, "tag", "-a", "-m", "Foo 0.2.0", "v0.2.0");
+    w.push("Foo.jl");
+    const r = await w.deliverPush("Foo.jl", "refs/tags/v0.2.0");
+    expect(r.status).toBe(200);
+    await w.app.app.queue.idle();
+    const bare = path.join(w.root, "served", OWNER, "AcmeRegistry.git");
+    expect(git(bare, "log", "-1", "--format=%s", "main")).toBe("New version: Foo v0.2.0");
+    const regTree = git(bare, "rev-parse", "main^{tree}");
+    const fooTree = git(foo, "rev-parse", "v0.2.0^{tree}");
+    expect(git(bare, "show", `main:F/Foo/Versions.toml`)).toContain(`["0.2.0"]\ngit-tree-sha1 = "${fooTree}"`);
+    expect(stored(`package/${FOO}/${fooTree}`)).toBe(true);
+    expect(storeText("registries")).toContain(`/registry/${REG_UUID}/${regTree}`);
+    const [run] = checkRunsFor("Foo.jl", git(foo, "rev-parse", "v0.2.0^{commit}"));
+    expect(run?.conclusion).toBe("success");
+    expect(run?.output?.title).toBe("Registered and published Foo v0.2.0");
+    expect(run?.output?.summary).toContain("pkg> add Foo@0.2.0");
+  });
+
+  it("reports a tag that does not match Project.toml as a failed check run, registering nothing", async () => {
+    commitFiles(foo, { "README.md": "mistagged\n" }, "docs");
+    git(foo, "tag", "v9.9.9");
+    w.push("Foo.jl");
+    const bare = path.join(w.root, "served", OWNER, "AcmeRegistry.git");
+    const before = git(bare, "rev-parse", "main");
+    await w.deliverPush("Foo.jl", "refs/tags/v9.9.9");
+    await w.app.app.queue.idle();
+    expect(git(bare, "rev-parse", "main")).toBe(before);
+    const [run] = checkRunsFor("Foo.jl", git(foo, "rev-parse", "v9.9.9^{commit}"));
+    expect(run?.conclusion).toBe("failure");
+    expect(run?.output?.summary).toContain("tag v9.9.9 does not match Project.toml version 0.2.0 of Foo");
+  });
+});
+
+describe("configuration", () => {
+  it("reports an invalid .github/pkgpub.yml on the commit, naming the field", async () => {
+    const bad = w.createRepo("Bad", { "README.md": "x\n" });
+    git(bad, "tag", "v1.0.0");
+    w.push("Bad");
+    w.github.setFile(`${OWNER}/Bad`, ".github/pkgpub.yml", "kind: hex-package\nhex_repo: Not Valid\n");
+    await w.deliverPush("Bad", "refs/tags/v1.0.0");
+    await w.app.app.queue.idle();
+    const [run] = checkRunsFor("Bad", git(bad, "rev-parse", "HEAD"));
+    expect(run?.conclusion).toBe("failure");
+    expect(run?.output?.title).toBe("Invalid .github/pkgpub.yml");
+    expect(run?.output?.summary).toMatch(/acme\/Bad\/.github\/pkgpub.yml: hex_repo: lowercase letters/);
+  });
+
+  it("refuses a store the App's environment does not allow", async () => {
+    const other = w.createRepo("Elsewhere", { "Registry.toml": `name = "E"\nuuid = "e0000000-0000-4000-8000-000000000001"\n\n[packages]\n` });
+    w.github.setFile(`${OWNER}/Elsewhere`, ".github/pkgpub.yml", "kind: julia-registry\nstore: /tmp/somewhere-else\n");
+    await w.deliverPush("Elsewhere", "refs/heads/main");
+    await w.app.app.queue.idle();
+    const [run] = checkRunsFor("Elsewhere", git(other, "rev-parse", "HEAD"));
+    expect(run?.conclusion).toBe("failure");
+    expect(run?.output?.summary).toContain("store /tmp/somewhere-else is not one this publisher may write to");
+  });
+});
