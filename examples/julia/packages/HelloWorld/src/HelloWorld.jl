@@ -1,0 +1,8 @@
+module HelloWorld
+
+using Greetings
+
+"Greet the world."
+main() = println(greet("world"))
+
+end

@@ -1,0 +1,76 @@
+// `npm start`: turns examples/ into git repositories, publishes them into ./data (or
+// $PKGPUB_STORE) with the real CLI, then serves the store. Re-running is cheap: the example
+// commits are reproducible, so the second publish finds everything already stored.
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { main } from "../build/cli.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const work = process.env.PKGPUB_QUICKSTART_DIR ?? path.join(root, ".pkgpub-quickstart");
+const store = process.env.PKGPUB_STORE ?? path.join(root, "data");
+const gitEnv = {
+  ...process.env,
+  GIT_AUTHOR_NAME: "pkgpub example",
+  GIT_AUTHOR_EMAIL: "example@pkgpub.invalid",
+  GIT_COMMITTER_NAME: "pkgpub example",
+  GIT_COMMITTER_EMAIL: "example@pkgpub.invalid",
+  GIT_AUTHOR_DATE: "2026-01-01T00:00:00Z",
+  GIT_COMMITTER_DATE: "2026-01-01T00:00:00Z",
+  GIT_CONFIG_NOSYSTEM: "1",
+  GIT_CONFIG_GLOBAL: "/dev/null",
+};
+const git = (cwd, ...args) => execFileSync("git", args, { cwd, env: gitEnv, encoding: "utf8" }).trim();
+
+function makeRepo(from, to, message) {
+  cpSync(from, to, { recursive: true });
+  git(to, "init", "-q", "-b", "main");
+  git(to, "add", "-A");
+  git(to, "commit", "-q", "-m", message);
+}
+
+rmSync(work, { recursive: true, force: true });
+mkdirSync(path.join(work, "packages"), { recursive: true });
+
+const versions = new Map();
+const packagesDir = path.join(root, "examples/julia/packages");
+for (const name of readdirSync(packagesDir)) {
+  const repo = path.join(work, "packages", `${name}.jl`);
+  const project = readFileSync(path.join(packagesDir, name, "Project.toml"), "utf8");
+  const version = /^version = "([^"]+)"/m.exec(project)[1];
+  makeRepo(path.join(packagesDir, name), repo, `${name} v${version}`);
+  git(repo, "tag", `v${version}`);
+  versions.set(name, { version, tree: git(repo, "rev-parse", "HEAD^{tree}") });
+}
+
+const registry = path.join(work, "registry");
+cpSync(path.join(root, "examples/julia/registry"), registry, { recursive: true });
+for (const letter of readdirSync(registry)) {
+  if (letter.endsWith(".toml")) continue;
+  for (const name of readdirSync(path.join(registry, letter))) {
+    const dir = path.join(registry, letter, name);
+    const pkgFile = path.join(dir, "Package.toml");
+    writeFileSync(pkgFile, readFileSync(pkgFile, "utf8").replace("{{packages}}", path.join(work, "packages")));
+    const v = versions.get(name);
+    writeFileSync(path.join(dir, "Versions.toml"), `["${v.version}"]\ngit-tree-sha1 = "${v.tree}"\n`);
+  }
+}
+git(registry, "init", "-q", "-b", "main");
+git(registry, "add", "-A");
+git(registry, "commit", "-q", "-m", "ExampleRegistry with Greetings and HelloWorld");
+
+console.log(`pkgpub quickstart: publishing the example registry into ${store}`);
+const published = await main(["julia", "publish", "--registry", registry, "--store", store, "--cache-dir", path.join(work, "cache")]);
+if (published !== 0) process.exit(published);
+if (!existsSync(path.join(root, "build/cli.js"))) process.exit(1);
+
+const port = process.env.PKGPUB_PORT ?? "8000";
+console.log(`
+Serving ${store} on http://127.0.0.1:${port}
+  Julia:  JULIA_PKG_SERVER=http://127.0.0.1:${port} julia
+          pkg> registry add ExampleRegistry    (then: pkg> add HelloWorld)
+  Check:  curl http://127.0.0.1:${port}/registries
+Stop with Ctrl-C.
+`);
+process.exitCode = await main(["serve", "--store", store, "--port", port]);

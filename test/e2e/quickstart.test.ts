@@ -1,0 +1,54 @@
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { tempDir } from "../support/git-repo.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+describe("npm start (scripts/quickstart.mjs)", () => {
+  const tmp = tempDir();
+  afterAll(tmp.cleanup);
+
+  it("publishes the examples and serves them: /registries, the registry and both packages", async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [path.join(root, "scripts/quickstart.mjs")], {
+      cwd: root,
+      env: { ...process.env, PKGPUB_STORE: path.join(tmp.dir, "data"), PKGPUB_PORT: String(port), PKGPUB_QUICKSTART_DIR: path.join(tmp.dir, "work") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setInterval(() => out.includes("pkgpub serve:") && (clearInterval(timer), resolve()), 50);
+        child.on("exit", (code) => (clearInterval(timer), reject(new Error(`quickstart exited ${code}: ${out}`))));
+      });
+      expect(out).toContain(`JULIA_PKG_SERVER=http://127.0.0.1:${port}`);
+      const base = `http://127.0.0.1:${port}`;
+      const registries = await (await fetch(`${base}/registries`)).text();
+      const m = /^\/registry\/3f9ab0a2-54f8-4f6c-9a2d-8c3b3e1f5a01\/([0-9a-f]{40})\n$/.exec(registries);
+      expect(m, registries).not.toBeNull();
+      const reg = await fetch(`${base}${registries.trim()}`);
+      expect(reg.status).toBe(200);
+      expect(reg.headers.get("content-type")).toBe("application/x-gzip");
+      for (const [, uuid, tree] of out.matchAll(/-> package\/([0-9a-f-]{36})\/([0-9a-f]{40})/g)) {
+        expect((await fetch(`${base}/package/${uuid}/${tree}`)).status).toBe(200);
+      }
+      expect([...out.matchAll(/-> package\//g)].length).toBe(2);
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+    }
+  });
+});
