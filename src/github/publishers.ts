@@ -31,8 +31,9 @@ export interface HexTarballPublish {
 export interface HexPublishOutcome {
   name: string;
   version: string;
-  /** Store keys written; empty when the release was already published with these bytes. */
-  written: string[];
+  tarballKey: string;
+  /** "unchanged" when the release was already published with these bytes. */
+  tarball: "created" | "unchanged" | "replaced";
 }
 
 export interface Publishers {

@@ -4,7 +4,7 @@ import { gitText, redact } from "../publish/run-git.js";
 import type { Store } from "../store/store.js";
 import type { Job } from "./jobs.js";
 import { ownerRepo } from "./jobs.js";
-import type { Publishers } from "./publishers.js";
+import type { HexPublishOutcome, Publishers } from "./publishers.js";
 
 export interface Outcome {
   conclusion: "success" | "failure" | "neutral";
@@ -121,19 +121,7 @@ export async function runJob(job: Job, deps: JobDeps): Promise<Outcome> {
       case "hex-package": {
         if (!deps.hexKeyPem) throw new Error("no Hex signing key: set PKGPUB_HEX_KEY (or PKGPUB_HEX_KEY_FILE) in the publisher's environment");
         const out = await deps.publishers.hexSource({ store, repo: job.hexRepo, source: job.source, ref: job.tag, privateKeyPem: deps.hexKeyPem, gitEnv: deps.gitEnv, log });
-        const what = `${out.name} ${out.version}`;
-        return {
-          conclusion: "success",
-          title: out.written.length ? `Published ${job.hexRepo}/${what}` : `${job.hexRepo}/${what} was already published`,
-          summary: [
-            `Hex repository **${job.hexRepo}** in ${store.description}: ${what} from ${job.tag}.`,
-            "",
-            `- objects written: ${out.written.length}${out.written.length ? `\n${out.written.map((k) => `  - \`${k}\``).join("\n")}` : ""}`,
-            "",
-            hexInstall(deps, job.hexRepo, out.name, out.version),
-          ].join("\n"),
-          log: logLines,
-        };
+        return hexOutcome(job.hexRepo, out, `${job.tag}`, store, deps, logLines);
       }
     }
   } catch (err) {
@@ -141,6 +129,24 @@ export async function runJob(job: Job, deps: JobDeps): Promise<Outcome> {
     log(`error: ${message}`);
     return { conclusion: "failure", title: "pkgpub failed", summary: `${message}\n\nRe-run by pushing again, or run \`pkgpub reconcile\`.`, log: logLines };
   }
+}
+
+export function hexOutcome(repo: string, out: HexPublishOutcome, from: string, store: Store, deps: JobDeps, log: string[]): Outcome {
+  const what = `${out.name} ${out.version}`;
+  const fresh = out.tarball !== "unchanged";
+  return {
+    conclusion: "success",
+    title: fresh ? `Published ${repo}/${what}` : `${repo}/${what} was already published`,
+    summary: [
+      `Hex repository **${repo}** in ${store.description}: ${what} from ${from}.`,
+      "",
+      `- tarball \`${out.tarballKey}\`: ${out.tarball}`,
+      `- indexes: \`repos/${repo}/packages/${out.name}\`, \`repos/${repo}/names\`, \`repos/${repo}/versions\``,
+      "",
+      hexInstall(deps, repo, out.name, out.version),
+    ].join("\n"),
+    log,
+  };
 }
 
 async function defaultBranchOf(registry: string, deps: JobDeps): Promise<string> {

@@ -5,6 +5,16 @@ import { registerPackage } from "../../src/publish/registration.js";
 import { GIT_ENV, commitFiles, git } from "../support/git-repo.js";
 import { deliver, pushPayload, sign } from "./support/deliver.js";
 import { OWNER, SECRET, startWorld, type World } from "./support/world.js";
+import { generateKeyPairSync } from "node:crypto";
+
+export const WIDGET_MIX = `defmodule Widget.MixProject do
+  use Mix.Project
+  def project do
+    [app: :widget, version: "1.0.0", elixir: "~> 1.14", description: "Widgets", package: [licenses: ["MIT"]], deps: []]
+  end
+end
+`;
+const hexKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
 
 const REG_UUID = "a11ce000-0000-4000-8000-0000000000aa";
 const FOO = "f0000000-0000-4000-8000-0000000000f1";
@@ -18,7 +28,7 @@ const stored = (key: string) => existsSync(path.join(w.storeDir, key));
 const checkRunsFor = (repo: string, sha: string) => [...w.github.checkRuns.values()].filter((r) => r.repo === repo && r.head_sha === sha);
 
 beforeAll(async () => {
-  w = await startWorld();
+  w = await startWorld({ hexKeyPem: hexKey });
   registry = w.createRepo("AcmeRegistry", {
     "Registry.toml": `name = "AcmeRegistry"\nuuid = "${REG_UUID}"\nrepo = "${w.url("AcmeRegistry")}"\n\n[packages]\n`,
   });
@@ -133,6 +143,27 @@ describe("tag pushed in a Julia package repository", () => {
     const [run] = checkRunsFor("Foo.jl", git(foo, "rev-parse", "v9.9.9^{commit}"));
     expect(run?.conclusion).toBe("failure");
     expect(run?.output?.summary).toContain("tag v9.9.9 does not match Project.toml version 0.2.0 of Foo");
+  });
+});
+
+describe("tag pushed in a Hex package repository", () => {
+  it("publishes the source at the tag: tarball and signed indexes; check run shows how to install", async () => {
+    const widget = w.createRepo("widget", { "mix.exs": WIDGET_MIX, "lib/widget.ex": "defmodule Widget do\nend\n", "README.md": "# widget\n" });
+    git(widget, "tag", "v1.0.0");
+    w.push("widget");
+    w.github.setFile(`${OWNER}/widget`, ".github/pkgpub.yml", "kind: hex-package\nhex_repo: acme\n");
+    const r = await w.deliverPush("widget", "refs/tags/v1.0.0");
+    expect(r.status).toBe(200);
+    await w.app.app.queue.idle();
+    for (const key of ["repos/acme/tarballs/widget-1.0.0.tar", "repos/acme/packages/widget", "repos/acme/names", "repos/acme/versions", "repos/acme/public_key"]) {
+      expect(stored(key), key).toBe(true);
+    }
+    const [run] = checkRunsFor("widget", git(widget, "rev-parse", "v1.0.0"));
+    expect(run?.conclusion).toBe("success");
+    expect(run?.output?.title).toBe("Published acme/widget 1.0.0");
+    expect(run?.output?.summary).toContain("mix hex.repo add acme https://pkgs.acme.test/repos/acme");
+    // The signing key is the App's; nothing of it reaches the check run.
+    expect(JSON.stringify([...w.github.checkRuns.values()])).not.toContain(hexKey.split("\n")[3]!);
   });
 });
 
