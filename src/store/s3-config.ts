@@ -50,6 +50,9 @@ export function s3ClientConfig(env: NodeJS.ProcessEnv): S3ClientConfig {
     // Without a logger of our own the SDK console.warns on every failed streaming request,
     // including the expected 412 of a create-only write; errors reach the caller anyway.
     logger: silentLogger,
+    // A service that stops answering must fail the publish, not hang it. The idle limit is
+    // generous because `pkgpub serve` pauses a download while its client is slow to read.
+    requestHandler: { connectionTimeout: 10_000, socketTimeout: 300_000 },
   };
   if (endpoint) {
     config.endpoint = endpoint;

@@ -15,12 +15,20 @@ export class S3StoreError extends Error {
     const where = `s3://${bucket}${key ? `/${key}` : ""}`;
     // HEAD responses have no body, so the SDK knows only the status.
     const known = !/^(Unknown|UnknownError|Error)$/.test(code);
-    const what = known
-      ? `${code}${status ? ` (HTTP ${status})` : ""}${detail && detail !== code ? `: ${detail}` : ""}`
-      : `HTTP ${status ?? "error"}${status && STATUS_HINTS[status] ? ` (${STATUS_HINTS[status]})` : detail ? `: ${detail}` : ""}`;
-    super(`S3 ${operation} ${where} failed: ${what}`);
+    let what: string;
+    if (known) what = `${code}${status ? ` (HTTP ${status})` : ""}${detail && detail !== code ? `: ${detail}` : ""}`;
+    else if (status) what = `HTTP ${status}${STATUS_HINTS[status] ? ` (${STATUS_HINTS[status]})` : detail ? `: ${detail}` : ""}`;
+    else what = detail || "unknown error";
+    super(`S3 ${operation} ${where} failed: ${what}${configHint(detail)}`);
     this.name = "S3StoreError";
   }
+}
+
+/** The SDK's configuration errors, with the setting that fixes them. */
+function configHint(detail: string): string {
+  if (/region is missing/i.test(detail)) return " (set AWS_REGION)";
+  if (/could not load credentials/i.test(detail)) return " (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)";
+  return "";
 }
 
 const STATUS_HINTS: Record<number, string> = {
