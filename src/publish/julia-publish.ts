@@ -80,6 +80,8 @@ export async function publishJuliaRegistry(options: JuliaPublishOptions): Promis
   const registry = await GitRepository.open(options.registry, { ...openOpts, refresh: true });
   const built: string[] = [];
   const failed: VersionFailure[] = [];
+  // Packages of one monorepo share one clone and one cat-file process.
+  const repos = new Map<string, Promise<GitRepository>>();
   try {
     const commit = await registry.resolveCommit(options.ref ?? options.branch);
     const tree = await registry.treeOf(commit);
@@ -131,7 +133,7 @@ export async function publishJuliaRegistry(options: JuliaPublishOptions): Promis
     const queue = [...work];
     const worker = async (): Promise<void> => {
       for (let w = queue.shift(); w; w = queue.shift()) {
-        await publishPackage(w, { ...options, store, limits, workDir, openOpts, log, built, failed, progress });
+        await publishPackage(w, { ...options, store, limits, workDir, openOpts, log, built, failed, progress, repos });
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 2) }, worker));
@@ -152,6 +154,7 @@ export async function publishJuliaRegistry(options: JuliaPublishOptions): Promis
     return { registry: { name: info.name, uuid: info.uuid, commit, tree, pointer }, built, skipped, failed };
   } finally {
     registry.close();
+    for (const r of repos.values()) r.then((repo) => repo.close(), () => undefined);
     await rm(workDir, { recursive: true, force: true });
   }
 }
@@ -166,13 +169,19 @@ interface PackageContext {
   failed: VersionFailure[];
   progress: () => void;
   fetch?: typeof fetch;
+  repos: Map<string, Promise<GitRepository>>;
 }
 
 async function publishPackage(work: PackageWork, ctx: PackageContext): Promise<void> {
   const { info } = work;
   let repo: GitRepository;
   try {
-    repo = await GitRepository.open(info.repo, ctx.openOpts);
+    let opening = ctx.repos.get(info.repo);
+    if (!opening) {
+      opening = GitRepository.open(info.repo, ctx.openOpts);
+      ctx.repos.set(info.repo, opening);
+    }
+    repo = await opening;
   } catch (err) {
     for (const v of work.versions) {
       ctx.failed.push({ package: info.name, version: v.version, reason: (err as Error).message });
@@ -180,21 +189,17 @@ async function publishPackage(work: PackageWork, ctx: PackageContext): Promise<v
     }
     return;
   }
-  try {
-    for (const v of work.versions) {
-      try {
-        const key = await publishVersion(repo, info, v, ctx);
-        if (key) {
-          ctx.built.push(key);
-          ctx.log(`built ${info.name} v${v.version} -> ${key}`);
-        }
-      } catch (err) {
-        ctx.failed.push({ package: info.name, version: v.version, reason: (err as Error).message });
+  for (const v of work.versions) {
+    try {
+      const key = await publishVersion(repo, info, v, ctx);
+      if (key) {
+        ctx.built.push(key);
+        ctx.log(`built ${info.name} v${v.version} -> ${key}`);
       }
-      ctx.progress();
+    } catch (err) {
+      ctx.failed.push({ package: info.name, version: v.version, reason: (err as Error).message });
     }
-  } finally {
-    repo.close();
+    ctx.progress();
   }
 }
 
@@ -203,9 +208,11 @@ async function publishVersion(repo: GitRepository, info: PackageInfo, v: Version
   if (!(await repo.ensureObject(v.treeHash, "tree"))) {
     throw new Error(`tree ${v.treeHash} is not in ${repo.display}${info.subdir ? ` (subdir ${info.subdir})` : ""}`);
   }
+  const listing = await repo.lsTree(v.treeHash);
   for (const name of ["JuliaArtifacts.toml", "Artifacts.toml"]) {
-    const text = await repo.readFileAt(v.treeHash, name);
-    if (text === null) continue;
+    const entry = listing.find((e) => e.path === name && e.type === "blob");
+    if (!entry) continue;
+    const text = await repo.readBlob(entry.hash);
     for (const artifact of readArtifactsToml(text.toString("utf8"), `${info.name} v${v.version} ${name}`)) {
       const outcome = await mirrorArtifact(artifact, ctx.store, ctx.workDir, { ...ctx.limits, fetch: ctx.fetch ?? ctx.limits.fetch });
       if (outcome === "created") {
@@ -217,7 +224,7 @@ async function publishVersion(repo: GitRepository, info: PackageInfo, v: Version
   const key = `package/${info.uuid}/${v.treeHash}`;
   const file = path.join(ctx.workDir, `package-${v.treeHash}-${randomBytes(4).toString("hex")}.tar.gz`);
   try {
-    await buildTreeTarball(repo, v.treeHash, file);
+    await buildTreeTarball(repo, v.treeHash, file, listing);
     await verifyTarball(file, v.treeHash, PACKAGE_RULES);
     return (await putOnce(ctx.store, key, { path: file }, { contentType: "application/x-gzip" })) === "created" ? key : null;
   } finally {

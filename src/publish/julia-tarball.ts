@@ -1,17 +1,17 @@
 import { treeHashOfTar } from "../julia/tar-tree-hash.js";
 import { canonicalOrder, writeTar, type CanonicalEntry } from "../julia/tar-writer.js";
 import type { TreeHashRules } from "../julia/tree-model.js";
-import type { GitRepository } from "../git/repository.js";
+import type { GitRepository, TreeListingEntry } from "../git/repository.js";
 import { gunzipFile, gzipToFile } from "./gzip-file.js";
 
 /**
  * Builds the gzip tarball of a git tree from git objects (never `git archive` or a checkout,
  * whose .gitattributes and filters change content) into `file`.
  */
-export async function buildTreeTarball(repo: GitRepository, tree: string, file: string): Promise<number> {
+export async function buildTreeTarball(repo: GitRepository, tree: string, file: string, listing?: TreeListingEntry[]): Promise<number> {
   const entries: CanonicalEntry[] = [];
   const blobOf = new Map<string, string>();
-  for (const e of await repo.lsTree(tree)) {
+  for (const e of listing ?? (await repo.lsTree(tree))) {
     switch (e.mode) {
       case "040000":
         entries.push({ type: "directory", path: e.path });
