@@ -20,7 +20,7 @@ const REGISTRY_LINE = /^\/registry\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 const NEGATIVE_TTL_MS = 30_000;
 const MAX_REGISTRIES_BYTES = 1 << 20;
 
-type FetchOutcome = "cached" | "absent" | "unverified";
+type FetchOutcome = "cached" | "absent" | "unverified" | "failed";
 
 /**
  * Julia fallthrough to an upstream Pkg server: /registries merged with the upstream's list, and
@@ -122,32 +122,43 @@ export class JuliaUpstream {
       state.source = "shared-miss";
       const outcome = await pending;
       if (outcome === "absent") return null;
+      if (outcome === "failed") throw new HttpError(502, `upstream ${this.upstream.origin} could not provide /${key}`);
       const e = await storeEntity(this.cache.reader, key, req, look);
-      if (!e) throw new HttpError(502, `upstream ${this.upstream.origin} sent ${key} but it did not verify; not served from cache`);
+      if (!e) throw new HttpError(502, `upstream ${this.upstream.origin} sent /${key} but it did not verify; not served from cache`);
       return e;
     }
     this.metrics.cacheResult("julia", "miss");
     state.source = "miss";
-    const res = await this.upstream.get(key);
+    // Registered before the first await, so that every concurrent miss finds it.
+    let resolveOutcome!: (o: FetchOutcome) => void;
+    const outcome = new Promise<FetchOutcome>((r) => (resolveOutcome = r));
+    this.inflight.set(key, outcome);
+    outcome.finally(() => this.inflight.delete(key));
+    let res;
+    try {
+      res = await this.upstream.get(key);
+    } catch (err) {
+      resolveOutcome("failed");
+      throw err;
+    }
     if (res.status === 404 || res.status === 410) {
       res.body?.destroy();
       this.absent.set(key, Date.now() + NEGATIVE_TTL_MS);
+      resolveOutcome("absent");
       return null;
     }
     if (res.status !== 200 || !res.body) {
       res.body?.destroy();
+      resolveOutcome("failed");
       throw new HttpError(502, `upstream ${this.upstream.origin} answered ${res.status} for /${key}`);
     }
     const body = res.body;
     const length = Number(res.headers["content-length"]);
     const client = new PassThrough();
-    let resolveOutcome!: (o: FetchOutcome) => void;
-    const outcome = new Promise<FetchOutcome>((r) => (resolveOutcome = r));
-    this.inflight.set(key, outcome);
     this.fill(key, resource, body, client, Number.isSafeInteger(length) ? length : undefined).then(
       (o) => resolveOutcome(o),
       () => resolveOutcome("unverified"),
-    ).finally(() => this.inflight.delete(key));
+    );
     return {
       size: Number.isSafeInteger(length) ? length : -1,
       // Unique per download: it is only ever equal to itself.
