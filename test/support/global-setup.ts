@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -42,8 +42,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
       const out = execFileSync("bash", [script, "start"], { env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
       s3Env = parseExports(out);
     } catch (err) {
-      stop();
-      throw err;
+      execFileSync("bash", [script, "stop"], { env, stdio: "inherit" });
+      throw new Error(`the S3 test server did not start (${(err as Error).message.split("\n")[0]})\n${serverLogs(dir)}`);
     }
   }
   project.provide("s3Env", s3Env);
@@ -80,4 +80,13 @@ function canListen(port: number): Promise<boolean> {
     server.once("error", () => resolve(false));
     server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
+}
+
+/** The servers' own output (startup tracebacks land there; later logging goes to syslog). */
+function serverLogs(dir: string): string {
+  const logs = path.join(dir, "logs");
+  if (!existsSync(logs)) return `(no logs in ${logs})`;
+  return readdirSync(logs)
+    .map((f) => `--- ${path.join(logs, f)}\n${readFileSync(path.join(logs, f), "utf8").split("\n").slice(-30).join("\n")}`)
+    .join("\n");
 }
