@@ -53,11 +53,11 @@ export class HexRepository {
     if (packageName !== undefined) await this.readPackage(packageName);
   }
 
-  async readPackage(name: string): Promise<{ pkg: Package; etag: string } | null> {
+  async readPackage(name: string): Promise<{ pkg: Package; etag: string; bytes: Buffer } | null> {
     const got = await this.read(this.packageKey(name));
     if (!got) return null;
     try {
-      return { pkg: openPackage(got.bytes, this.publicKey, this.name, name, this.packageKey(name)), etag: got.etag };
+      return { pkg: openPackage(got.bytes, this.publicKey, this.name, name, this.packageKey(name)), etag: got.etag, bytes: got.bytes };
     } catch (err) {
       throw new Error(`${(err as Error).message} (is --private-key the key of repository ${this.name}?)`);
     }
@@ -116,7 +116,10 @@ export class HexRepository {
       const current = await this.readPackage(name);
       let pkg = change(current?.pkg ?? { name, repository: this.name, releases: [] });
       if (!this.conditional) pkg = await this.repairFromTarballs(pkg);
-      const wrote = await this.write(this.packageKey(name), signPackage(pkg, this.privateKey), current?.etag ?? null, "application/octet-stream");
+      const body = signPackage(pkg, this.privateKey);
+      // Signing is deterministic: equal bytes mean nothing changed, so a re-run writes nothing.
+      if (current && sameBytes(current.bytes, body)) return pkg;
+      const wrote = await this.write(this.packageKey(name), body, current?.etag ?? null, "application/octet-stream");
       if (!wrote) continue;
       if (this.conditional) return pkg;
       if (await this.settled(started, async () => {
@@ -170,8 +173,11 @@ export class HexRepository {
         if (p) updates.push(versionsEntry(p.pkg));
       }
       const versions = mergeVersions(this.name, before, updates);
-      if (!(await this.write(`${this.prefix}/versions`, signVersions(versions, this.privateKey), current?.etag ?? null, "application/octet-stream"))) continue;
+      const body = signVersions(versions, this.privateKey);
+      const unchanged = current !== null && sameBytes(current.bytes, body);
+      if (!unchanged && !(await this.write(`${this.prefix}/versions`, body, current?.etag ?? null, "application/octet-stream"))) continue;
       if (!(await this.writeNames(versions))) continue;
+      if (unchanged) return versions;
       if (this.conditional) return versions;
       const ok = await this.settled(started, async () => {
         const now = await this.read(`${this.prefix}/versions`);
@@ -195,8 +201,10 @@ export class HexRepository {
 
   private async writeNames(versions: Versions): Promise<boolean> {
     const key = `${this.prefix}/names`;
-    const head = await this.store.head(key);
-    return this.write(key, signNames(namesOf(versions), this.privateKey), head?.etag ?? null, "application/octet-stream");
+    const current = await this.read(key);
+    const body = signNames(namesOf(versions), this.privateKey);
+    if (current && sameBytes(current.bytes, body)) return true;
+    return this.write(key, body, current?.etag ?? null, "application/octet-stream");
   }
 
   async listPackages(): Promise<string[]> {
