@@ -1,12 +1,81 @@
-import type { Command } from "./command.js";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { defaultPublishers } from "../github/default-publishers.js";
+import { hexKeyFromEnv } from "../github/environment.js";
+import { reconcile, reconcileTargetsSchema, type ReconcileTargets } from "../github/reconcile.js";
+import { parseTomlFile } from "../julia/registration/registry-files.js";
+import { openStore } from "../store/open-store.js";
+import { parseFlags, UsageError, type Command } from "./command.js";
 
-// Placeholder until this command is built; keeps the CLI's command table complete.
+const help = `pkgpub reconcile: publish whatever the store lacks for the configured repositories
+
+Usage:
+  pkgpub reconcile [--store <spec>] --config <file.toml>
+  pkgpub reconcile [--store <spec>] --registry <url> [--registry <url> ...]
+
+For the events webhooks never deliver (more than three tags pushed at once, tags made with
+GITHUB_TOKEN): registers every version tag of each Julia package repository that its registry
+lacks, publishes each registry (every version the store lacks, then the registries pointer), and
+publishes every version tag of each Hex package repository. Running it again writes nothing.
+
+The config file lists the repositories:
+
+  [[registry]]
+  url = "https://github.com/acme/AcmeRegistry.git"
+  branch = "main"                  # optional
+
+  [[julia_package]]
+  url = "https://github.com/acme/Foo.jl.git"
+  registry = "https://github.com/acme/AcmeRegistry.git"
+  subdir = "julia/Foo"             # optional
+
+  [[hex_package]]
+  url = "https://github.com/acme/widget.git"
+  repo = "acme"
+
+Flags:
+  --store <spec>      directory, file://… or s3://bucket[/prefix] (default: PKGPUB_STORE, ./data)
+  --config <file>     the repositories, as above
+  --registry <url>    a registry to publish (repeatable; added to the config file's)
+
+Environment: PKGPUB_HEX_KEY or PKGPUB_HEX_KEY_FILE (signs Hex repositories); git uses your own
+credentials for private repositories. Exit status 1 when anything failed.
+`;
+
+export async function loadTargets(file: string): Promise<ReconcileTargets> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    throw new Error(`--config ${file}: cannot read the file`);
+  }
+  const result = reconcileTargetsSchema.safeParse(parseTomlFile(text, file));
+  if (!result.success) throw new Error(`${file}: ${result.error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`).join("; ")}`);
+  return result.data;
+}
+
 const command: Command = {
   path: ["reconcile"],
-  summary: "not built yet",
-  help: "pkgpub reconcile: not built yet\n",
-  async run() {
-    throw new Error("not built yet");
+  summary: "publish whatever the store lacks for the configured registries and repositories",
+  help,
+  async run(argv, ctx) {
+    const { values } = parseFlags(argv, { store: { type: "string" }, config: { type: "string" }, registry: { type: "string", multiple: true } });
+    const targets: ReconcileTargets = values.config ? await loadTargets(path.resolve(ctx.cwd, values.config)) : { registry: [], julia_package: [], hex_package: [] };
+    for (const url of values.registry ?? []) targets.registry.push({ url });
+    if (targets.registry.length + targets.julia_package.length + targets.hex_package.length === 0) throw new UsageError("nothing to reconcile: pass --config <file> or --registry <url>");
+    const store = await openStore(values.store ?? ctx.env.PKGPUB_STORE, ctx.env);
+    const report = await reconcile(targets, {
+      publishers: defaultPublishers,
+      store,
+      gitEnv: ctx.env,
+      hexKeyPem: await hexKeyFromEnv(ctx.env),
+      log: (line) => ctx.stderr.write(`${line}\n`),
+    });
+    for (const line of report.done) ctx.stdout.write(`done: ${line}\n`);
+    for (const line of report.unchanged) ctx.stdout.write(`unchanged: ${line}\n`);
+    for (const line of report.failed) ctx.stdout.write(`FAILED: ${line}\n`);
+    ctx.stdout.write(`${report.done.length} done, ${report.unchanged.length} unchanged, ${report.failed.length} failed (store ${store.description})\n`);
+    return report.failed.length ? 1 : 0;
   },
 };
 export default command;
