@@ -61,8 +61,12 @@ export class DiskCache {
 
   /** A temp file to download into; commit() or discard() it. */
   temp(): { file: string; stream: WriteStream } {
-    const file = path.join(this.dir, TMP, randomBytes(12).toString("hex"));
+    const file = this.tempPath();
     return { file, stream: createWriteStream(file, { flags: "wx" }) };
+  }
+
+  tempPath(): string {
+    return path.join(this.dir, TMP, randomBytes(12).toString("hex"));
   }
 
   async commit(key: string, tempFile: string): Promise<void> {

@@ -118,10 +118,9 @@ export class HexMirror implements ResourceSource {
       state.source = "miss";
       const bytes = await readAll(res.body, MAX_REGISTRY_BYTES);
       this.verifyRegistry(r, bytes);
-      const temp = this.cache.temp();
-      temp.stream.destroy();
-      await writeFile(temp.file, bytes);
-      await this.cache.commit(key, temp.file);
+      const temp = this.cache.tempPath();
+      await writeFile(temp, bytes, { flag: "wx" });
+      await this.cache.commit(key, temp);
       const upstreamEtag = typeof res.headers.etag === "string" ? res.headers.etag : undefined;
       this.meta.set(key, { etag: contentEtag(bytes), upstreamEtag, fetchedAt: Date.now() });
       return true;
