@@ -228,11 +228,9 @@ describe.each(kinds)("store contract: $name", (kind) => {
     }
     expect(await read(store, "repos/acme/versions")).toBe(supported ? "v2" : "v1");
 
-    const stale = store.put("repos/acme/versions", "v3", { ifMatch: v1.etag });
-    const missing = store.put("repos/acme/none", "x", { ifMatch: v1.etag });
     const refused = supported ? PreconditionFailedError : ConditionalWriteUnsupportedError;
-    await expect(stale).rejects.toBeInstanceOf(refused);
-    await expect(missing).rejects.toBeInstanceOf(refused);
+    await expect(store.put("repos/acme/versions", "v3", { ifMatch: v1.etag })).rejects.toBeInstanceOf(refused);
+    await expect(store.put("repos/acme/none", "x", { ifMatch: v1.etag })).rejects.toBeInstanceOf(refused);
     expect(await read(store, "repos/acme/versions")).toBe(supported ? "v2" : "v1");
     expect(await store.head("repos/acme/none")).toBeNull();
   });

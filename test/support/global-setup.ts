@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -8,6 +8,7 @@ import type { TestProject } from "vitest/node";
 import type {} from "vitest";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const SERVER_DIR_PREFIX = "pkgpub-s3-";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -31,7 +32,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
     // Its own directory and ports: several test runs on one machine must not stop each other's
     // server (start wipes its directory and stops whatever its pid files name).
     const script = path.join(root, "test/support/s3-test-server.sh");
-    const dir = mkdtempSync(path.join(os.tmpdir(), "pkgpub-s3-"));
+    stopAbandonedServers(script);
+    const dir = mkdtempSync(path.join(os.tmpdir(), SERVER_DIR_PREFIX));
     const env = { ...process.env, S3_TEST_DIR: dir, S3_TEST_PORT: String(await freePorts(4)) };
     stop = () => {
       execFileSync("bash", [script, "stop"], { env, stdio: "inherit" });
@@ -41,6 +43,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
       // A server that does not start fails the run here: S3 tests never skip.
       const out = execFileSync("bash", [script, "start"], { env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
       s3Env = parseExports(out);
+      // After start, which empties the directory: names this run for stopAbandonedServers.
+      writeFileSync(path.join(dir, "owner.pid"), String(process.pid));
     } catch (err) {
       execFileSync("bash", [script, "stop"], { env, stdio: "inherit" });
       throw new Error(`the S3 test server did not start (${(err as Error).message.split("\n")[0]})\n${serverLogs(dir)}`);
@@ -89,4 +93,34 @@ function serverLogs(dir: string): string {
   return readdirSync(logs)
     .map((f) => `--- ${path.join(logs, f)}\n${readFileSync(path.join(logs, f), "utf8").split("\n").slice(-30).join("\n")}`)
     .join("\n");
+}
+
+/**
+ * Stops the S3 test servers of earlier runs that were killed before their teardown: each
+ * server directory names the test run that owns it, and the script stops a server by the pid
+ * files in its directory.
+ */
+function stopAbandonedServers(script: string): void {
+  for (const name of readdirSync(os.tmpdir())) {
+    if (!name.startsWith(SERVER_DIR_PREFIX)) continue;
+    const dir = path.join(os.tmpdir(), name);
+    let owner: number;
+    try {
+      owner = Number(readFileSync(path.join(dir, "owner.pid"), "utf8"));
+    } catch {
+      continue; // being set up right now, or not ours
+    }
+    if (!Number.isInteger(owner) || owner <= 0 || isAlive(owner)) continue;
+    execFileSync("bash", [script, "stop"], { env: { ...process.env, S3_TEST_DIR: dir }, stdio: "inherit" });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
