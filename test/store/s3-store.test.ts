@@ -96,6 +96,12 @@ describe("S3Store on the S3 test server", () => {
     expect(store.conditionalWrites).toBe("unsupported");
     expect(await store.head("repos/a/names")).toBeNull();
 
+    // The same answer to a streamed file body (sent with Expect: 100-continue).
+    const streamed = freshStore();
+    const small = generatedFile(3 * MiB);
+    await expect(streamed.put("artifact/s", { path: small.path }, { ifNoneMatch: "*" })).rejects.toBeInstanceOf(ConditionalWriteUnsupportedError);
+    expect(await streamed.head("artifact/s")).toBeNull();
+
     // A large conditional write must not go through multipart: Swift would ignore the condition there.
     const fresh = freshStore();
     const f = generatedFile(9 * MiB);
