@@ -16,7 +16,7 @@ import { PACKAGE_RULES, REGISTRY_RULES } from "../julia/tree-model.js";
 import { putOnce } from "../store/put-once.js";
 import type { Store } from "../store/store.js";
 import { mirrorArtifact, type ArtifactLimits } from "./julia-artifact.js";
-import { buildTreeTarball, verifyTarball } from "./julia-tarball.js";
+import { buildTreeTarball } from "./julia-tarball.js";
 import { moveRegistryPointer, type PointerOutcome } from "./registries-pointer.js";
 
 export interface JuliaPublishOptions {
@@ -141,8 +141,7 @@ export async function publishJuliaRegistry(options: JuliaPublishOptions): Promis
     const registryKey = `registry/${info.uuid}/${tree}`;
     if (!(await store.head(registryKey))) {
       const file = path.join(workDir, "registry.tar.gz");
-      await buildTreeTarball(registry, tree, file);
-      await verifyTarball(file, tree, REGISTRY_RULES);
+      await buildTreeTarball(registry, tree, file, undefined, REGISTRY_RULES);
       if ((await putOnce(store, registryKey, { path: file }, { contentType: "application/x-gzip" })) === "created") {
         built.push(registryKey);
         log(`built ${registryKey}`);
@@ -205,10 +204,14 @@ async function publishPackage(work: PackageWork, ctx: PackageContext): Promise<v
 
 /** Artifacts first, then the package tarball: a stored package implies its artifacts are stored. */
 async function publishVersion(repo: GitRepository, info: PackageInfo, v: VersionInfo, ctx: PackageContext): Promise<string | null> {
-  if (!(await repo.ensureObject(v.treeHash, "tree"))) {
-    throw new Error(`tree ${v.treeHash} is not in ${repo.display}${info.subdir ? ` (subdir ${info.subdir})` : ""}`);
-  }
-  const listing = await repo.lsTree(v.treeHash);
+  // Listing the tree is the existence check too; only a miss costs the type check and a fetch.
+  const listing = await repo.lsTree(v.treeHash).catch(async (err) => {
+    if (!(await repo.ensureObject(v.treeHash, "tree"))) {
+      throw new Error(`tree ${v.treeHash} is not in ${repo.display}${info.subdir ? ` (subdir ${info.subdir})` : ""}`);
+    }
+    if (await repo.hasObject(v.treeHash, "tree")) return repo.lsTree(v.treeHash);
+    throw err;
+  });
   for (const name of ["JuliaArtifacts.toml", "Artifacts.toml"]) {
     const entry = listing.find((e) => e.path === name && e.type === "blob");
     if (!entry) continue;
@@ -224,8 +227,7 @@ async function publishVersion(repo: GitRepository, info: PackageInfo, v: Version
   const key = `package/${info.uuid}/${v.treeHash}`;
   const file = path.join(ctx.workDir, `package-${v.treeHash}-${randomBytes(4).toString("hex")}.tar.gz`);
   try {
-    await buildTreeTarball(repo, v.treeHash, file, listing);
-    await verifyTarball(file, v.treeHash, PACKAGE_RULES);
+    await buildTreeTarball(repo, v.treeHash, file, listing, PACKAGE_RULES);
     return (await putOnce(ctx.store, key, { path: file }, { contentType: "application/x-gzip" })) === "created" ? key : null;
   } finally {
     await rm(file, { force: true });

@@ -2,13 +2,20 @@ import { treeHashOfTar } from "../julia/tar-tree-hash.js";
 import { canonicalOrder, writeTar, type CanonicalEntry } from "../julia/tar-writer.js";
 import type { TreeHashRules } from "../julia/tree-model.js";
 import type { GitRepository, TreeListingEntry } from "../git/repository.js";
-import { gunzipFile, gzipToFile } from "./gzip-file.js";
+import { gunzipFile, gzipToFile, gzipToFileChecked } from "./gzip-file.js";
 
 /**
  * Builds the gzip tarball of a git tree from git objects (never `git archive` or a checkout,
  * whose .gitattributes and filters change content) into `file`.
  */
-export async function buildTreeTarball(repo: GitRepository, tree: string, file: string, listing?: TreeListingEntry[]): Promise<number> {
+export async function buildTreeTarball(
+  repo: GitRepository,
+  tree: string,
+  file: string,
+  listing?: TreeListingEntry[],
+  /** Verify the tree hash, by this rule, from the compressed bytes as they are written. */
+  verifyRules?: TreeHashRules,
+): Promise<number> {
   const entries: CanonicalEntry[] = [];
   const blobOf = new Map<string, string>();
   for (const e of listing ?? (await repo.lsTree(tree))) {
@@ -33,10 +40,12 @@ export async function buildTreeTarball(repo: GitRepository, tree: string, file: 
     }
   }
   const objects = repo.objects();
-  return gzipToFile(
-    writeTar(canonicalOrder(entries), (entry) => objects.chunks(blobOf.get(entry.path)!, "blob")),
-    file,
-  );
+  const tar = writeTar(canonicalOrder(entries), (entry) => objects.chunks(blobOf.get(entry.path)!, "blob"));
+  if (!verifyRules) return gzipToFile(tar, file);
+  return gzipToFileChecked(tar, file, async (bytes) => {
+    const actual = await treeHashOfTar(bytes, verifyRules);
+    if (actual !== tree) throw new Error(`tarball tree hash ${actual} does not match ${tree}`);
+  });
 }
 
 /** Re-reads a gzip tarball and checks its tree hash by the rule Pkg applies to that kind. */
