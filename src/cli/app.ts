@@ -29,6 +29,7 @@ Environment:
   PKGPUB_STORE, PKGPUB_STORES               the default store and other allowed stores
   PKGPUB_HEX_KEY or PKGPUB_HEX_KEY_FILE     PEM key that signs Hex repositories
   PKGPUB_SERVER_URL                         public URL of \`pkgpub serve\`, for install hints
+  PKGPUB_RECONCILE_MINUTES                  reconcile every installation this often (60; 0: never)
   PORT (3000), HOST (127.0.0.1), LOG_LEVEL
 `;
 
@@ -50,6 +51,7 @@ const command: Command = {
       port: Number(values.port ?? env.PORT ?? 3000),
       host: values.host ?? env.HOST ?? "127.0.0.1",
       logLevel: (env.LOG_LEVEL as "info" | undefined) ?? "info",
+      reconcileMinutes: Number(env.PKGPUB_RECONCILE_MINUTES ?? 60),
       deps: {
         publishers: defaultPublishers,
         openStore: storeResolver(env),

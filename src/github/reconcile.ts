@@ -24,6 +24,10 @@ export interface ReconcileDeps {
   gitEnv?: NodeJS.ProcessEnv;
   hexKeyPem?: string;
   log?: (line: string) => void;
+  /** Runs each step under a queue key, so reconcile and webhook jobs never overlap on one registry or Hex repository. */
+  serialize?: <T>(key: string, fn: () => Promise<T>) => Promise<T>;
+  /** The store spec the keys name (as in jobs' queue keys). */
+  storeKey?: string;
 }
 
 export interface ReconcileReport {
@@ -56,6 +60,8 @@ export async function reconcile(targets: ReconcileTargets, deps: ReconcileDeps):
     log(`failed: ${message}`);
   };
 
+  const serialize = deps.serialize ?? (<T>(_key: string, fn: () => Promise<T>) => fn());
+  const juliaKey = (url: string) => `julia:${deps.storeKey ?? ""}:${normalizeUrl(url)}`;
   const registries = new Map<string, { url: string; branch?: string }>();
   for (const r of targets.registry) registries.set(normalizeUrl(r.url), r);
 
@@ -71,7 +77,7 @@ export async function reconcile(targets: ReconcileTargets, deps: ReconcileDeps):
     for (const tag of tags) {
       const what = `${redact(p.url)} ${tag}`;
       try {
-        const r = await deps.publishers.register({ registry: p.registry, package: p.url, ref: tag, subdir: p.subdir, push: true, gitEnv: deps.gitEnv, log });
+        const r = await serialize(juliaKey(p.registry), () => deps.publishers.register({ registry: p.registry, package: p.url, ref: tag, subdir: p.subdir, push: true, gitEnv: deps.gitEnv, log }));
         if (r.plan.kind === "Already registered") report.unchanged.push(`${what}: ${r.plan.name} v${r.plan.version} already registered`);
         else report.done.push(`${what}: registered ${r.plan.name} v${r.plan.version}`);
       } catch (err) {
@@ -85,7 +91,7 @@ export async function reconcile(targets: ReconcileTargets, deps: ReconcileDeps):
 
   for (const r of registries.values()) {
     try {
-      const rep = await deps.publishers.julia({ registry: r.url, branch: r.branch, store: deps.store, gitEnv: deps.gitEnv, log });
+      const rep = await serialize(juliaKey(r.url), () => deps.publishers.julia({ registry: r.url, branch: r.branch, store: deps.store, gitEnv: deps.gitEnv, log }));
       const line = `registry ${rep.registry.name} at ${rep.registry.commit.slice(0, 12)}: ${rep.built.length} objects written, ${rep.skipped} versions already stored`;
       (rep.built.length ? report.done : report.unchanged).push(line);
       for (const f of rep.failed) report.failed.push(`registry ${rep.registry.name}: ${f.package}${f.version ? ` v${f.version}` : ""}: ${f.reason}`);
@@ -109,7 +115,8 @@ export async function reconcile(targets: ReconcileTargets, deps: ReconcileDeps):
     for (const tag of tags) {
       const what = `${redact(h.url)} ${tag}`;
       try {
-        const out = await deps.publishers.hexSource({ store: deps.store, repo: h.repo, source: h.url, ref: tag, privateKeyPem: deps.hexKeyPem, gitEnv: deps.gitEnv, log });
+        const key = deps.hexKeyPem;
+        const out = await serialize(`hex:${deps.storeKey ?? ""}:${h.repo}`, () => deps.publishers.hexSource({ store: deps.store, repo: h.repo, source: h.url, ref: tag, privateKeyPem: key, gitEnv: deps.gitEnv, log }));
         (out.tarball === "unchanged" ? report.unchanged : report.done).push(`${what}: ${h.repo}/${out.name} ${out.version} ${out.tarball === "unchanged" ? "already published" : "published"}`);
       } catch (err) {
         fail(what, err);

@@ -5,6 +5,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createNodeMiddleware, Probot, ProbotOctokit } from "probot";
 import { createPkgpubApp, type AppDeps, type PkgpubApp } from "./app.js";
+import { reconcileInstallations } from "./app-reconcile.js";
+import type { ReconcileReport } from "./reconcile.js";
 
 export interface AppServerOptions {
   appId: string | number;
@@ -18,6 +20,8 @@ export interface AppServerOptions {
   logLevel?: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
   /** Turn off Octokit's retries and throttling (tests against a local API). */
   noRetry?: boolean;
+  /** Run reconcile over every installation this often (0: never; `reconcileNow()` still works). */
+  reconcileMinutes?: number;
   deps: AppDeps;
 }
 
@@ -25,6 +29,8 @@ export interface AppServer {
   url: string;
   webhookUrl: string;
   app: PkgpubApp;
+  /** Publishes whatever the store lacks for every installation's configured repositories. */
+  reconcileNow(): Promise<ReconcileReport>;
   close(): Promise<void>;
 }
 
@@ -59,14 +65,28 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     server.listen(options.port ?? 3000, options.host ?? "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const log = probot.log.child({ name: "reconcile" });
+  let running: Promise<ReconcileReport> | undefined;
+  const reconcileNow = () => {
+    // One reconcile at a time; a timer tick during a long run joins it.
+    running ??= reconcileInstallations(probot, options.deps, app.queue, (line) => log.info(line)).finally(() => (running = undefined));
+    return running;
+  };
+  const timer = options.reconcileMinutes
+    ? setInterval(() => void reconcileNow().catch((err: unknown) => log.error(`reconcile: ${(err as Error).message}`)), options.reconcileMinutes * 60_000)
+    : undefined;
+  timer?.unref();
   const host = options.host && options.host !== "0.0.0.0" && options.host !== "::" ? options.host : "127.0.0.1";
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   return {
     url,
     webhookUrl: `${url}${webhookPath}`,
     app,
+    reconcileNow,
     async close() {
+      if (timer) clearInterval(timer);
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await running?.catch(() => undefined);
       await app.queue.idle();
     },
   };

@@ -167,6 +167,26 @@ describe("tag pushed in a Hex package repository", () => {
   });
 });
 
+describe("scheduled reconcile", () => {
+  it("registers and publishes a tag whose push was never delivered, then does nothing on the next run", async () => {
+    commitFiles(foo, { "Project.toml": `name = "Foo"\nuuid = "${FOO}"\nversion = "0.3.0"\n` }, "0.3.0");
+    git(foo, "tag", "v0.3.0");
+    w.push("Foo.jl"); // no delivery: GitHub sends none for more than three tags at once
+    for (const name of ["AcmeRegistry", "Foo.jl", ".github"]) {
+      w.github.repositories.push({ name, full_name: `${OWNER}/${name}`, clone_url: w.url(name), owner: { login: OWNER } });
+    }
+    const report = await w.app.reconcileNow();
+    expect(report.done).toContain(`${w.url("Foo.jl")} v0.3.0: registered Foo v0.3.0`);
+    const bare = path.join(w.root, "served", OWNER, "AcmeRegistry.git");
+    expect(git(bare, "log", "-1", "--format=%s", "main")).toBe("New version: Foo v0.3.0");
+    expect(stored(`package/${FOO}/${git(foo, "rev-parse", "v0.3.0^{tree}")}`)).toBe(true);
+    expect(storeText("registries")).toContain(git(bare, "rev-parse", "main^{tree}"));
+    const again = await w.app.reconcileNow();
+    expect(again.done).toEqual([]);
+    expect(again.failed).toEqual([]);
+  });
+});
+
 describe("configuration", () => {
   it("reports an invalid .github/pkgpub.yml on the commit, naming the field", async () => {
     const bad = w.createRepo("Bad", { "README.md": "x\n" });

@@ -24,6 +24,8 @@ export interface FakeGitHub {
   checkRuns: Map<number, CheckRun>;
   pulls: Array<{ owner: string; repo: string; head: string; base: string; title: string }>;
   calls: Array<{ method: string; path: string; auth: string }>;
+  /** Repositories the installation (id 42) can access, for the App's reconcile. */
+  repositories: Array<{ name: string; full_name: string; clone_url: string; owner: { login: string } }>;
   setFile(fullName: string, path: string, content: string): void;
   close(): Promise<void>;
 }
@@ -34,6 +36,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   const checkRuns = new Map<number, CheckRun>();
   const pulls: FakeGitHub["pulls"] = [];
   const calls: FakeGitHub["calls"] = [];
+  const repositories: FakeGitHub["repositories"] = [];
   let nextId = 1;
   const json = (res: http.ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
@@ -53,8 +56,15 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       tokens.add(token);
       return json(res, 201, { token, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: {} });
     }
+    if (req.method === "GET" && path === "/app/installations") {
+      if (!/^bearer /i.test(auth)) return json(res, 401, { message: "JWT required" });
+      return json(res, 200, [{ id: 42, account: { login: "acme" } }]);
+    }
     const authorized = /^token (.+)$/i.exec(auth)?.[1];
     if (!authorized || !tokens.has(authorized)) return json(res, 401, { message: "Bad credentials" });
+    if (req.method === "GET" && path === "/installation/repositories") {
+      return json(res, 200, { total_count: repositories.length, repositories });
+    }
     if (req.method === "GET" && (m = /^\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/.exec(path))) {
       const content = files.get(`${m[1]}/${m[2]}`)?.get(m[3]!);
       if (content === undefined) return json(res, 404, { message: "Not Found" });
@@ -87,6 +97,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     checkRuns,
     pulls,
     calls,
+    repositories,
     setFile(fullName, p, content) {
       if (!files.has(fullName)) files.set(fullName, new Map());
       files.get(fullName)!.set(p, content);
