@@ -79,6 +79,14 @@ describe("canonical tar (spec §10 vectors)", () => {
     expect(order).toEqual(["README.md", "a", "a/x", "a.b"]);
   });
 
+  it("a tree of only empty directories: 207d4a41… without skipping, the empty tree with", async () => {
+    const parts: Uint8Array[] = [];
+    for await (const c of writeTar(canonicalOrder([{ type: "directory", path: "x/y" }]), () => once(new Uint8Array()))) parts.push(c);
+    const tar = Buffer.concat(parts);
+    expect(await treeHashOfTar(once(tar), REGISTRY_RULES)).toBe("207d4a41681bf017894b4e24a84cc58dd48a254a");
+    expect(await treeHashOfTar(once(tar), PACKAGE_RULES)).toBe("4b825dc642cb6eb9a060e54bf8d69288fbee4904");
+  });
+
   it("an empty tree is the single entry '.' and hashes to the empty tree", async () => {
     const parts: Uint8Array[] = [];
     for await (const c of writeTar([], () => once(new Uint8Array()))) parts.push(c);
