@@ -106,7 +106,7 @@ const tokenSchema = z
     name: z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . -"),
     token: z.string().min(16, "tokens must be at least 16 characters").optional(),
     token_env: z.string().optional(),
-    scopes: z.array(z.string().regex(/^\/[A-Za-z0-9_./-]*$/, "a path prefix such as /repos/acme or /")).min(1),
+    scopes: z.array(z.string().regex(/^(julia|\/[A-Za-z0-9_./-]*)$/, "a path prefix such as /repos/acme or /, or julia")).min(1),
   })
   .strict()
   .refine((t) => (t.token === undefined) !== (t.token_env === undefined), { message: "set exactly one of token and token_env" });
