@@ -111,7 +111,7 @@ async function reconcileOutcome(ctx: ActionContext): Promise<Outcome> {
     const config = configFromInputs(inputs, inferKind(inputs, workspace(env)));
     targets = { registry: [], julia_package: [], hex_package: [] };
     if (config.kind === "julia-registry") targets.registry.push({ url, branch: config.branch });
-    if (config.kind === "julia-package") targets.julia_package.push({ url, registry: config.registry, subdir: config.subdir });
+    if (config.kind === "julia-package") targets.julia_package.push({ url, registry: config.registry, subdir: config.subdir, register: config.register });
     if (config.kind === "hex-package") targets.hex_package.push({ url, repo: config.hex_repo });
   }
   const store = await openStore(inputs.store, env);

@@ -34,7 +34,7 @@ export async function reconcileInstallations(probot: Probot, deps: AppDeps, queu
         if (!byStore.has(key)) byStore.set(key, { registry: [], julia_package: [], hex_package: [] });
         const t = byStore.get(key)!;
         if (c.kind === "julia-registry") t.registry.push({ url: repo.clone_url, branch: c.branch });
-        if (c.kind === "julia-package") t.julia_package.push({ url: repo.clone_url, registry: c.registry, subdir: c.subdir });
+        if (c.kind === "julia-package") t.julia_package.push({ url: repo.clone_url, registry: c.registry, subdir: c.subdir, register: c.register });
         if (c.kind === "hex-package") t.hex_package.push({ url: repo.clone_url, repo: c.hex_repo });
       } catch (err) {
         total.failed.push(`${repo.full_name}: ${(err as Error).message}`);

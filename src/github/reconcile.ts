@@ -12,7 +12,7 @@ import type { Publishers } from "./publishers.js";
 
 export const reconcileTargetsSchema = z.object({
   registry: z.array(z.object({ url: z.string().min(1), branch: z.string().min(1).optional() }).strict()).default([]),
-  julia_package: z.array(z.object({ url: z.string().min(1), registry: z.string().min(1), subdir: z.string().min(1).optional() }).strict()).default([]),
+  julia_package: z.array(z.object({ url: z.string().min(1), registry: z.string().min(1), subdir: z.string().min(1).optional(), register: z.enum(["push", "pull-request"]).default("push") }).strict()).default([]),
   hex_package: z.array(z.object({ url: z.string().min(1), repo: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/) }).strict()).default([]),
 }).strict();
 
@@ -67,6 +67,11 @@ export async function reconcile(targets: ReconcileTargets, deps: ReconcileDeps):
 
   for (const p of targets.julia_package) {
     if (!registries.has(normalizeUrl(p.registry))) registries.set(normalizeUrl(p.registry), { url: p.registry });
+    if (p.register === "pull-request") {
+      // Registrations there go through review; reconcile never commits to the registry for them.
+      report.unchanged.push(`${redact(p.url)}: registered by pull request; reconcile only publishes its registry`);
+      continue;
+    }
     let tags: string[];
     try {
       tags = await versionTags(p.url, deps.gitEnv);

@@ -190,6 +190,35 @@ async function identityArgs(dir: string, env?: NodeJS.ProcessEnv): Promise<strin
   return ["-c", "user.name=pkgpub", "-c", "user.email=pkgpub@users.noreply.github.com"];
 }
 
+/**
+ * Writes and commits the planned files. In a working tree the user gave us, a failure puts every
+ * file back as it was, so a refused or broken registration leaves nothing behind.
+ */
+async function commitFiles(reg: RegistryCheckout, p: RegistrationPlan, env?: NodeJS.ProcessEnv): Promise<void> {
+  const paths = Object.keys(p.files);
+  const before = new Map<string, string | undefined>();
+  for (const rel of paths) before.set(rel, await readRegistryFile(reg.dir, rel));
+  try {
+    for (const [rel, text] of Object.entries(p.files)) {
+      const file = path.join(reg.dir, ...rel.split("/"));
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, text);
+    }
+    await git(["add", "--", ...paths], { cwd: reg.dir, env });
+    await git([...(await identityArgs(reg.dir, env)), "commit", "-q", "-F", "-"], { cwd: reg.dir, env, input: p.commitMessage });
+  } catch (err) {
+    if (reg.inPlace) {
+      await git(["reset", "-q", "--", ...paths], { cwd: reg.dir, env }).catch(() => undefined);
+      for (const [rel, text] of before) {
+        const file = path.join(reg.dir, ...rel.split("/"));
+        if (text === undefined) await rm(file, { force: true });
+        else await writeFile(file, text);
+      }
+    }
+    throw err;
+  }
+}
+
 /** Registers opts.ref of the package in the registry (LocalRegistry's register()). */
 export async function registerPackage(opts: RegisterOptions): Promise<RegisterResult> {
   const log = opts.log ?? (() => {});
@@ -210,13 +239,7 @@ export async function registerPackage(opts: RegisterOptions): Promise<RegisterRe
           log(`${p.name} v${p.version} is already registered with tree ${p.treeHash}`);
           return { plan: p, commit: tagged.commit, branch: reg.branch, pushed: false };
         }
-        for (const [rel, text] of Object.entries(p.files)) {
-          const file = path.join(reg.dir, ...rel.split("/"));
-          await mkdir(path.dirname(file), { recursive: true });
-          await writeFile(file, text);
-        }
-        await git(["add", "--", ...Object.keys(p.files)], { cwd: reg.dir, env });
-        await git([...(await identityArgs(reg.dir, env)), "commit", "-q", "-F", "-"], { cwd: reg.dir, env, input: p.commitMessage });
+        await commitFiles(reg, p, env);
         const registryCommit = await gitText(["rev-parse", "HEAD"], { cwd: reg.dir, env });
         log(`${p.kind}: ${p.name} v${p.version} (tree ${p.treeHash}) committed as ${registryCommit}`);
         if (!opts.push) return { plan: p, commit: tagged.commit, registryCommit, branch: reg.branch, pushed: false };

@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerPackage } from "../../src/publish/registration.js";
+import { runCli } from "../support/cli.js";
 import { GIT_ENV, commitFiles, git } from "../support/git-repo.js";
 import { deliver, pushPayload, sign } from "./support/deliver.js";
 import { OWNER, SECRET, startWorld, type World } from "./support/world.js";
@@ -167,6 +168,28 @@ describe("tag pushed in a Hex package repository", () => {
   });
 });
 
+describe("registration by pull request", () => {
+  it("pushes a branch to the registry and opens a pull request instead of committing to main", async () => {
+    const BAR = "ba400000-0000-4000-8000-0000000000f2";
+    const bar = w.createRepo("Bar.jl", { "Project.toml": `name = "Bar"\nuuid = "${BAR}"\nversion = "1.0.0"\n`, "src/Bar.jl": "module Bar end\n" });
+    git(bar, "tag", "v1.0.0");
+    w.push("Bar.jl");
+    w.github.setFile(`${OWNER}/Bar.jl`, ".github/pkgpub.yml", `kind: julia-package\nregistry: ${w.url("AcmeRegistry")}\nregister: pull-request\n`);
+    const bare = path.join(w.root, "served", OWNER, "AcmeRegistry.git");
+    const main = git(bare, "rev-parse", "main");
+    await w.deliverPush("Bar.jl", "refs/tags/v1.0.0");
+    await w.app.app.queue.idle();
+    expect(git(bare, "rev-parse", "main")).toBe(main);
+    const pr = w.github.pulls.at(-1);
+    expect(pr).toMatchObject({ owner: OWNER, repo: "AcmeRegistry", base: "main", title: "New package: Bar v1.0.0" });
+    expect(git(bare, "log", "-1", "--format=%s", pr!.head)).toBe("New package: Bar v1.0.0");
+    const [run] = checkRunsFor("Bar.jl", git(bar, "rev-parse", "HEAD"));
+    expect(run?.conclusion).toBe("success");
+    expect(run?.output?.title).toBe("Opened a registry pull request for Bar v1.0.0");
+    expect(run?.output?.summary).toContain("https://github.example/acme/AcmeRegistry/pull/");
+  });
+});
+
 describe("scheduled reconcile", () => {
   it("registers and publishes a tag whose push was never delivered, then does nothing on the next run", async () => {
     commitFiles(foo, { "Project.toml": `name = "Foo"\nuuid = "${FOO}"\nversion = "0.3.0"\n` }, "0.3.0");
@@ -184,6 +207,20 @@ describe("scheduled reconcile", () => {
     const again = await w.app.reconcileNow();
     expect(again.done).toEqual([]);
     expect(again.failed).toEqual([]);
+  });
+});
+
+describe("pkgpub app", () => {
+  it("refuses to start without a webhook secret, or with Probot's default one", async () => {
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+    const base = { PATH: process.env.PATH, APP_ID: "1", PRIVATE_KEY: privateKey, PORT: "0" };
+    const none = await runCli(["app"], base);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain("WEBHOOK_SECRET is not set");
+    const dev = await runCli(["app"], { ...base, WEBHOOK_SECRET: "development" });
+    expect(dev.code).toBe(1);
+    expect(dev.stderr).toContain('Probot\'s default "development"');
+    expect(none.stderr + dev.stderr).not.toContain(privateKey.split("\n")[2]!);
   });
 });
 

@@ -1,4 +1,4 @@
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
@@ -175,6 +175,23 @@ describe("pkgpub julia register", () => {
       git(bad, "tag", "v1.0.0");
       await refused(["--package", bad, "--ref", "v1.0.0", "--repo", "https://example.invalid/Qux.jl"], /Project.toml at v1.0.0: "uuid" must be a UUID/);
     });
+  });
+
+  it("leaves a working-tree registry as it was when the commit fails", async () => {
+    const hook = path.join(registry, ".git/hooks/pre-commit");
+    writeFileSync(hook, "#!/bin/sh\necho 'registry policy: no commits today' >&2\nexit 1\n", { mode: 0o755 });
+    try {
+      const lone = makeRepo(path.join(root, "Lone.jl"), { "Project.toml": `name = "Lone"\nuuid = "10e00000-0000-4000-8000-000000000005"\nversion = "0.1.0"\n`, "src/Lone.jl": "module Lone end\n" }).dir;
+      git(lone, "tag", "v0.1.0");
+      const before = git(registry, "rev-parse", "HEAD");
+      const r = await register("--package", lone, "--ref", "v0.1.0", "--repo", "https://example.invalid/Lone.jl");
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("registry policy: no commits today");
+      expect(git(registry, "rev-parse", "HEAD")).toBe(before);
+      expect(git(registry, "status", "--porcelain", "--untracked-files=all")).toBe("");
+    } finally {
+      rmSync(hook);
+    }
   });
 
   it("clones a registry given by URL, commits and pushes (and needs --push)", async () => {
