@@ -270,10 +270,10 @@ describe.each(kinds)("store contract: $name", (kind) => {
       return hash.digest("hex");
     });
     expect(down.result).toBe(big.sha256);
-    // Holding the body would add 100 MB; streaming stays at buffer sizes plus garbage not yet
-    // collected (measured: 0-2 MB up, 25-35 MB down).
-    expect(up.growth).toBeLessThan(75 * MiB);
-    expect(down.growth).toBeLessThan(75 * MiB);
+    // Holding the body would add 100 MB or more; streaming stays at buffer sizes plus garbage
+    // not yet collected (measured: 0-35 MB up, 25-45 MB down).
+    expect(up.growth).toBeLessThan(85 * MiB);
+    expect(down.growth).toBeLessThan(85 * MiB);
 
     const tail = await store.get("artifact/big", { range: { start: 100 * MiB - 5, end: 100 * MiB + 12_344 } });
     expect(tail!.size).toBe(100 * MiB + 12_345);
