@@ -50,6 +50,14 @@ export class HexRepository {
         throw new Error(`the private key does not belong to repository ${this.name}: ${this.prefix}/public_key in ${this.store.description} is another key`);
       }
     }
+    const versions = await this.read(`${this.prefix}/versions`);
+    if (versions) {
+      try {
+        openVersions(versions.bytes, this.publicKey, this.name, `${this.prefix}/versions`);
+      } catch (err) {
+        throw new Error(`${(err as Error).message} (is --private-key the key of repository ${this.name}?)`);
+      }
+    }
     if (packageName !== undefined) await this.readPackage(packageName);
   }
 

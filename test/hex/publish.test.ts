@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openNames, openPackage, openVersions } from "../../src/hex/registry.js";
@@ -9,7 +9,7 @@ import { runCli } from "../support/cli.js";
 import { tempDir } from "../support/git-repo.js";
 import { openTestStores, type StoreKind } from "../support/stores.js";
 import { makeMixProject, makeRebarProject, newKeyPem, readObject, snapshot, vector } from "./support/fixtures.js";
-import { metadataText, rawTarball } from "./support/tarballs.js";
+import { metadataText, rawTarball, simpleTarball } from "./support/tarballs.js";
 
 const s3Env = inject("s3Env");
 
@@ -53,6 +53,11 @@ describe.each<StoreKind>(["directory", "s3"])("hex publish into a %s store", (ki
     makeRebarProject(path.join(tmp.dir, "bar"), { app: "bar", vsn: '"0.2.0"', tag: "v0.2.0", deps: [["foo", "~> 0.1"]], locked: { foo: "0.1.0" } });
     makeMixProject(path.join(tmp.dir, "widget"), MIX_EXS, "v1.0.0");
   });
+  function writeFile(name: string, bytes: Uint8Array): string {
+    const file = path.join(tmp.dir, `${kind}-${name}`);
+    writeFileSync(file, bytes);
+    return file;
+  }
   afterAll(() => {
     // The private key must not have leaked into anything the CLI printed.
     const body = key.privatePem.split("\n")[5]!;
@@ -136,6 +141,27 @@ describe.each<StoreKind>(["directory", "s3"])("hex publish into a %s store", (ki
     expect(Buffer.from(pkg.releases[0]!.innerChecksum).toString("hex").toUpperCase()).toBe("CDE317A428347D80767E3DDB8AF397EF87CF78C4F63248D7013332610FFB8CBC");
     // Each repository keeps its own key and index.
     expect(openNames(await readObject(store, "repos/other/names"), parsePublicKey(otherKey.spkiPem, "other"), "other", "names").packages).toEqual([{ name: "foo" }]);
+  });
+
+  it("a publish that stopped after the tarball converges when run again", async () => {
+    const file = path.join(tmp.dir, "halfway-1.0.0.tar");
+    writeFileSync(file, simpleTarball("halfway", "1.0.0"));
+    await store.put("repos/acme/tarballs/halfway-1.0.0.tar", readFileSync(file));
+    const r = await record(publish("--private-key", keyFile, "--tarball", file));
+    expect(r.code).toBe(0);
+    expect(openPackage(await readObject(store, "repos/acme/packages/halfway"), pub, "acme", "halfway", "packages/halfway").releases.map((x) => x.version)).toEqual(["1.0.0"]);
+    expect(openVersions(await readObject(store, "repos/acme/versions"), pub, "acme", "versions").packages.map((p) => p.name)).toContain("halfway");
+  });
+
+  it("refuses a repository whose indexes are signed by another key, even without public_key", async () => {
+    const first = await record(publish("--repo", "nokey", "--private-key", otherKeyFile, "--tarball", writeFile("nokey-a.tar", simpleTarball("aaa", "1.0.0"))));
+    expect(first.code).toBe(0);
+    await store.delete("repos/nokey/public_key");
+    const before = await snapshot(store);
+    const r = await record(publish("--repo", "nokey", "--private-key", keyFile, "--tarball", writeFile("nokey-b.tar", simpleTarball("bbb", "1.0.0"))));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("repos/nokey/versions: signature does not verify with the repository's public key (is --private-key the key of repository nokey?)");
+    expect(await snapshot(store)).toEqual(before);
   });
 
   it("retires and unretires a release in packages/<name> and versions", async () => {
