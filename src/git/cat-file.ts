@@ -59,13 +59,9 @@ export class CatFile {
   }
 
   private async readLine(): Promise<string> {
-    const bytes: number[] = [];
-    for (;;) {
-      const b = await this.reader.read(1);
-      if (b.length === 0) throw new Error(`git cat-file ended unexpectedly${this.stderr ? `: ${this.stderr.trim()}` : ""}`);
-      if (b[0] === 0x0a) return Buffer.from(bytes).toString("utf8");
-      bytes.push(b[0]!);
-    }
+    const line = await this.reader.readLine();
+    if (line === null) throw new Error(`git cat-file ended unexpectedly${this.stderr ? `: ${this.stderr.trim()}` : ""}`);
+    return line;
   }
 
   close(): void {

@@ -40,6 +40,23 @@ export class ByteReader {
     return Buffer.concat(parts, got);
   }
 
+  /** Bytes up to (not including) the next newline, or null at end of stream. */
+  async readLine(maxBytes = 65536): Promise<string | null> {
+    const parts: Uint8Array[] = [];
+    let got = 0;
+    while (await this.fill()) {
+      const nl = this.pending.indexOf(0x0a);
+      const take = nl < 0 ? this.pending.length : nl;
+      parts.push(this.pending.subarray(0, take));
+      got += take;
+      if (got > maxBytes) throw new Error(`line longer than ${maxBytes} bytes`);
+      this.pending = this.pending.subarray(nl < 0 ? take : take + 1);
+      this.offset += nl < 0 ? take : take + 1;
+      if (nl >= 0) return Buffer.concat(parts, got).toString("utf8");
+    }
+    return got > 0 ? Buffer.concat(parts, got).toString("utf8") : null;
+  }
+
   /** Yields the next n bytes as chunks; throws if the stream ends first. */
   async *chunks(n: number): AsyncGenerator<Uint8Array> {
     let left = n;
