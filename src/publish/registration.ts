@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseProject } from "../julia/registration/project.js";
 import { packageRelPath, planRegistration, RegistrationError, type RegistrationPlan } from "../julia/registration/register.js";
+import { parseRegistryToml } from "../julia/registration/registry-files.js";
 import { git, GitError, gitText, isGitUrl, redact } from "./run-git.js";
 
 export interface RegisterOptions {
@@ -174,8 +175,8 @@ async function plan(reg: RegistryCheckout, opts: RegisterOptions, tagged: Tagged
   if (registryText !== undefined) files.set("Registry.toml", registryText);
   // The package directory is either the one Registry.toml names or the conventional path.
   const dirs = new Set<string>();
-  const m = registryText?.match(new RegExp(`^${project.uuid}\\s*=\\s*\\{[^}]*path\\s*=\\s*"([^"]+)"`, "m"));
-  if (m) dirs.add(m[1]!);
+  const known = registryText === undefined ? undefined : parseRegistryToml(registryText).packages[project.uuid];
+  if (known) dirs.add(known.path);
   dirs.add(packageRelPath(project.name));
   for (const d of dirs) {
     const names = ["Package.toml", "Versions.toml", "Deps.toml", "Compat.toml", "WeakDeps.toml", "WeakCompat.toml"].map((f) => `${d}/${f}`);

@@ -1,6 +1,7 @@
 // Reading and writing Registry.toml, Package.toml and Versions.toml in RegistryTools' layout.
 
-import { parse, type TomlTable } from "smol-toml";
+import type { TomlTable } from "smol-toml";
+import { checkRelativePath, parseToml, readPackageToml } from "../registry-toml.js";
 import { printKey, printToml, printValue, quote, type PrintTable, type PrintValue } from "./toml-print.js";
 import { compareVersions, parseVersion } from "./versions.js";
 
@@ -15,12 +16,9 @@ export interface RegistryToml {
   extra: Record<string, unknown>;
 }
 
+/** TOML with the error naming the file and line (the registry reader's parser). */
 export function parseTomlFile(text: string, fileName: string): TomlTable {
-  try {
-    return parse(text);
-  } catch (err) {
-    throw new Error(`${fileName}: not valid TOML: ${(err as Error).message.split("\n")[0]}`);
-  }
+  return parseToml(text, fileName);
 }
 
 function str(table: TomlTable, key: string, fileName: string, optional = false): string | undefined {
@@ -38,7 +36,8 @@ export function parseRegistryToml(text: string): RegistryToml {
   if (typeof pk !== "object" || Array.isArray(pk)) throw new Error(`${file}: [packages] must be a table`);
   for (const [uuid, entry] of Object.entries(pk as TomlTable)) {
     const e = entry as TomlTable;
-    packages[uuid] = { name: str(e, "name", `${file} [packages] ${uuid}`)!, path: str(e, "path", `${file} [packages] ${uuid}`)! };
+    const path = checkRelativePath(str(e, "path", `${file} [packages] ${uuid}`)!, file, `[packages] ${uuid}: path`);
+    packages[uuid] = { name: str(e, "name", `${file} [packages] ${uuid}`)!, path };
   }
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(t)) {
@@ -80,13 +79,7 @@ export interface PackageToml {
 }
 
 export function parsePackageToml(text: string, fileName: string): PackageToml {
-  const t = parseTomlFile(text, fileName);
-  return {
-    name: str(t, "name", fileName)!,
-    uuid: str(t, "uuid", fileName)!,
-    repo: str(t, "repo", fileName)!,
-    subdir: str(t, "subdir", fileName, true),
-  };
+  return readPackageToml(text, fileName);
 }
 
 const PACKAGE_KEY_RANK: Record<string, number> = { name: 1, uuid: 2, repo: 3 };
