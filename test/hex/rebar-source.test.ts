@@ -4,6 +4,7 @@ import { selectFiles, MIX_DEFAULT_FILES, REBAR_DEFAULT_FILES, guessBuildTools } 
 import type { SourceTree } from "../../src/hex/source.js";
 import { compareSemVer } from "../../src/hex/semver.js";
 import { versionsEntry, withRelease, withRetirement } from "../../src/hex/registry.js";
+import type { Package, Release } from "../../src/hex/messages.js";
 
 /** Files as a git tree would give them (the adapter reads them from git objects). */
 function tree(files: Record<string, string>): SourceTree {
@@ -81,10 +82,10 @@ describe("file selection", () => {
 });
 
 describe("registry building", () => {
-  const release = (version: string) => ({ version, innerChecksum: new Uint8Array(32), outerChecksum: new Uint8Array(32).fill(version.length), dependencies: [] });
+  const release = (version: string): Release => ({ version, innerChecksum: new Uint8Array(32), outerChecksum: new Uint8Array(32).fill(version.length), dependencies: [] });
 
   it("orders releases by SemVer precedence and keeps retired indexes pointing at the right versions", () => {
-    let pkg = { name: "p", repository: "acme", releases: [] as ReturnType<typeof release>[] };
+    let pkg: Package = { name: "p", repository: "acme", releases: [] };
     for (const v of ["1.10.0", "1.2.0", "1.0.0-rc.1", "1.0.0", "1.0.0-beta.11", "1.0.0-beta.2"]) pkg = withRelease(pkg, release(v));
     pkg = withRetirement(pkg, "1.2.0", { reason: "deprecated" });
     expect(versionsEntry(pkg)).toEqual({ name: "p", versions: ["1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.2.0", "1.10.0"], retired: [4] });
