@@ -1,6 +1,10 @@
 // Bundles the CLI into build/cli.js for bin/pkgpub.mjs; dependencies stay external (node_modules).
+// Files are renamed into place, so a pkgpub started during a rebuild never loads half a bundle.
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { build } from "esbuild";
-await build({
+
+const result = await build({
   entryPoints: ["src/cli.ts"],
   outfile: "build/cli.js",
   bundle: true,
@@ -10,4 +14,11 @@ await build({
   packages: "external",
   sourcemap: "linked",
   logLevel: "warning",
+  write: false,
 });
+for (const file of result.outputFiles) {
+  mkdirSync(path.dirname(file.path), { recursive: true });
+  const tmp = `${file.path}.${process.pid}.tmp`;
+  writeFileSync(tmp, file.contents);
+  renameSync(tmp, file.path);
+}
