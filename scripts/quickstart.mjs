@@ -30,7 +30,8 @@ function makeRepo(from, to, message) {
   git(to, "commit", "-q", "-m", message);
 }
 
-rmSync(work, { recursive: true, force: true });
+// The Hex signing key is kept across runs so the repository's public key stays the same.
+for (const name of ["packages", "registry", "hex"]) rmSync(path.join(work, name), { recursive: true, force: true });
 mkdirSync(path.join(work, "packages"), { recursive: true });
 
 const versions = new Map();
@@ -65,11 +66,28 @@ const published = await main(["julia", "publish", "--registry", registry, "--sto
 if (published !== 0) process.exit(published);
 if (!existsSync(path.join(root, "build/cli.js"))) process.exit(1);
 
+const hexKeys = path.join(work, "hex-key");
+if (!existsSync(path.join(hexKeys, "private_key.pem"))) {
+  const made = await main(["hex", "keygen", "--out", hexKeys]);
+  if (made !== 0) process.exit(made);
+}
+const greeter = path.join(work, "hex", "greeter");
+makeRepo(path.join(root, "examples/hex/greeter"), greeter, "greeter 0.1.0");
+git(greeter, "tag", "v0.1.0");
+console.log(`pkgpub quickstart: publishing the example Hex package into repository "example"`);
+const hex = await main(["hex", "publish", "--repo", "example", "--private-key", path.join(hexKeys, "private_key.pem"), "--source", greeter, "--ref", "v0.1.0", "--store", store]);
+if (hex !== 0) process.exit(hex);
+
 const port = process.env.PKGPUB_PORT ?? "8000";
 console.log(`
 Serving ${store} on http://127.0.0.1:${port}
   Julia:  JULIA_PKG_SERVER=http://127.0.0.1:${port} julia
           pkg> registry add ExampleRegistry    (then: pkg> add HelloWorld)
+  Hex:    repository "example" at http://127.0.0.1:${port}/repos/example (package greeter 0.1.0),
+          public key ${path.join(hexKeys, "public_key.pem")}; rebar3 global config:
+          {hex, [{repos, [#{name => <<"example">>, repo_url => <<"http://127.0.0.1:${port}/repos/example">>,
+                            repo_public_key => <<"...the PEM above...">>}]}]}.
+  Browse: http://127.0.0.1:${port}/
   Check:  curl http://127.0.0.1:${port}/registries
 Stop with Ctrl-C.
 `);

@@ -46,6 +46,10 @@ describe("npm start (scripts/quickstart.mjs)", () => {
         expect((await fetch(`${base}/package/${uuid}/${tree}`)).status).toBe(200);
       }
       expect([...out.matchAll(/-> package\//g)].length).toBe(2);
+      // the Hex example: signed names/versions, the package resource and the tarball
+      for (const p of ["names", "versions", "packages/greeter", "tarballs/greeter-0.1.0.tar", "public_key"]) {
+        expect((await fetch(`${base}/repos/example/${p}`)).status, p).toBe(200);
+      }
     } finally {
       child.kill("SIGTERM");
       await new Promise((r) => child.once("exit", r));
