@@ -251,7 +251,7 @@ export async function registerPackage(opts: RegisterOptions): Promise<RegisterRe
           return { plan: p, commit: tagged.commit, registryCommit, branch: target, pushed: true };
         } catch (err) {
           // Someone else pushed to the registry meanwhile: start again from their commit.
-          if (reg.inPlace || opts.pushBranch || attempt >= 3 || !(err instanceof GitError) || !/rejected|fetch first|non-fast-forward/.test(err.stderr)) throw err;
+          if (reg.inPlace || opts.pushBranch || attempt >= 5 || !(err instanceof GitError) || !/rejected|fetch first|non-fast-forward/.test(err.stderr)) throw err;
           log(`push rejected (the registry moved); retrying on top of the new ${reg.branch}`);
           await git(["fetch", "-q", "origin", reg.branch], { cwd: reg.dir, env });
           await git(["reset", "-q", "--hard", `origin/${reg.branch}`], { cwd: reg.dir, env });

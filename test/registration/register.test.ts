@@ -211,4 +211,24 @@ describe("pkgpub julia register", () => {
     expect(git(bare, "log", "-1", "--format=%s", "main")).toBe("New package: Qux v1.0.0");
     expect(git(bare, "show", "main:Q/Qux/Package.toml")).toContain(`repo = "file://${qux}"`);
   });
+
+  it("two registrations pushed to one registry at once both land (the loser rebases and retries)", async () => {
+    const bare = path.join(root, "race.git");
+    git(root, "clone", "-q", "--bare", registry, bare);
+    const pkgs = ["Alpha", "Beta", "Gamma"].map((name, i) => {
+      const dir = makeRepo(path.join(root, `${name}.jl`), {
+        "Project.toml": `name = "${name}"\nuuid = "0a0a0a0a-0000-4000-8000-00000000000${i}"\nversion = "0.1.0"\n`,
+        [`src/${name}.jl`]: `module ${name} end\n`,
+      }).dir;
+      git(dir, "tag", "v0.1.0");
+      return { name, dir };
+    });
+    const results = await Promise.all(
+      pkgs.map((p) => runCli(["julia", "register", "--registry", `file://${bare}`, "--package", `file://${p.dir}`, "--ref", "v0.1.0", "--push"], env)),
+    );
+    expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
+    const registryToml = git(bare, "show", "main:Registry.toml");
+    for (const p of pkgs) expect(registryToml).toContain(`name = "${p.name}", path = "${p.name[0]}/${p.name}"`);
+    expect(git(bare, "log", "--format=%s", "-3", "main").split("\n").sort()).toEqual(["New package: Alpha v0.1.0", "New package: Beta v0.1.0", "New package: Gamma v0.1.0"]);
+  });
 });
