@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import {
   assertValidKey,
+  assertValidRange,
   PreconditionFailedError,
   type GetOptions,
   type ObjectInfo,
@@ -45,6 +46,8 @@ export class FsStore implements Store {
 
   async get(key: string, options: GetOptions = {}): Promise<StoredObject | null> {
     const file = this.file(key);
+    // Checked before opening: a FileHandle whose read stream refused its range cannot be closed.
+    if (options.range) assertValidRange(key, options.range);
     // Open first, then stat the open handle: the bytes and the etag are of one version even if
     // a writer renames a new one into place meanwhile.
     let handle;

@@ -92,3 +92,11 @@ export function assertValidKey(key: string): void {
     if (!KEY_SEGMENT.test(segment) || segment === "." || segment === "..") throw new InvalidKeyError(key);
   }
 }
+
+/** Rejects a range that is not two offsets with start <= end (HTTP would ignore such a Range). */
+export function assertValidRange(key: string, range: ByteRange): void {
+  const { start, end } = range;
+  if (!(Number.isSafeInteger(start) && Number.isSafeInteger(end) && 0 <= start && start <= end)) {
+    throw new RangeError(`${key}: invalid byte range ${start}-${end}`);
+  }
+}
