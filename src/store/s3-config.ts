@@ -52,7 +52,13 @@ export function s3ClientConfig(env: NodeJS.ProcessEnv): S3ClientConfig {
     logger: silentLogger,
     // A service that stops answering must fail the publish, not hang it. The idle limit is
     // generous because `pkgpub serve` pauses a download while its client is slow to read.
-    requestHandler: { connectionTimeout: 10_000, socketTimeout: 300_000 },
+    // More sockets than the SDK's 50: `pkgpub serve` holds one per download in progress.
+    requestHandler: {
+      connectionTimeout: 10_000,
+      socketTimeout: 300_000,
+      httpAgent: { keepAlive: true, maxSockets: 256 },
+      httpsAgent: { keepAlive: true, maxSockets: 256 },
+    },
   };
   if (endpoint) {
     config.endpoint = endpoint;

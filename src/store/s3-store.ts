@@ -19,6 +19,7 @@ import { describeS3, parseS3Url, s3ClientConfig, secretsOf, type S3Location } fr
 import { codeOf, isNotFound, isTransient, S3StoreError, scrubbedMessage, statusOf } from "./s3-errors.js";
 import {
   assertValidKey,
+  assertValidRange,
   ConditionalWriteUnsupportedError,
   PreconditionFailedError,
   type GetOptions,
@@ -122,9 +123,7 @@ export class S3Store implements Store {
   async get(key: string, options: GetOptions = {}): Promise<StoredObject | null> {
     const Key = this.objectKey(key);
     const range = options.range;
-    if (range && !(Number.isSafeInteger(range.start) && Number.isSafeInteger(range.end) && 0 <= range.start && range.start <= range.end)) {
-      throw new RangeError(`${key}: invalid byte range ${range.start}-${range.end}`);
-    }
+    if (range) assertValidRange(key, range);
     let r;
     try {
       r = await this.client.send(

@@ -161,6 +161,7 @@ describe.each(kinds)("store contract: $name", (kind) => {
       expect(await text(obj!.body)).toBe(want);
     }
     expect(await store.get("artifact/none", { range: { start: 0, end: 1 } })).toBeNull();
+    await expect(store.get("artifact/abc", { range: { start: 5, end: 4 } })).rejects.toBeInstanceOf(RangeError);
   });
 
   it("lists keys under a prefix in byte order, across pages", async () => {
