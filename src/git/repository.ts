@@ -173,7 +173,7 @@ export class GitRepository {
   }
 }
 
-function isRemote(spec: string): boolean {
+export function isRemote(spec: string): boolean {
   return /^(https?|ssh|git):\/\//i.test(spec) || /^[^/\s]+@[^/\s]+:/.test(spec);
 }
 

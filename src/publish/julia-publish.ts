@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { GitRepository } from "../git/repository.js";
+import { GitRepository, isRemote } from "../git/repository.js";
 import {
   readArtifactsToml,
   readPackageToml,
@@ -37,6 +37,12 @@ export interface JuliaPublishOptions {
   concurrency?: number;
   fetch?: typeof fetch;
   limits?: Partial<ArtifactLimits>;
+  /**
+   * Refuse package repositories that are paths on this machine. A server publishing registries
+   * it does not control sets this, so a Package.toml cannot point it at a clone kept for
+   * someone else.
+   */
+  remoteRepositoriesOnly?: boolean;
 }
 
 export interface VersionFailure {
@@ -169,12 +175,16 @@ interface PackageContext {
   progress: () => void;
   fetch?: typeof fetch;
   repos: Map<string, Promise<GitRepository>>;
+  remoteRepositoriesOnly?: boolean;
 }
 
 async function publishPackage(work: PackageWork, ctx: PackageContext): Promise<void> {
   const { info } = work;
   let repo: GitRepository;
   try {
+    if (ctx.remoteRepositoriesOnly && !isRemote(info.repo)) {
+      throw new Error(`repo ${JSON.stringify(info.repo)} is a local path; only git URLs are allowed here`);
+    }
     let opening = ctx.repos.get(info.repo);
     if (!opening) {
       opening = GitRepository.open(info.repo, ctx.openOpts);

@@ -235,3 +235,28 @@ describe("julia publish: bad input", () => {
     expect(await store.head(`package/${FOO_UUID}/${b.tree}`)).toBeNull();
   });
 });
+
+describe("julia publish with remote repositories only (as the App runs it)", () => {
+  const tmp = tempDir();
+  let fx: RegistryFixture;
+  afterAll(async () => {
+    await fx?.artifactServer.close();
+    tmp.cleanup();
+  });
+
+  it("refuses a Package.toml whose repo is a path on the publishing machine", async () => {
+    fx = await makeRegistryFixture(tmp.dir);
+    const { publishJuliaRegistry } = await import("../../src/publish/julia-publish.js");
+    const report = await publishJuliaRegistry({
+      registry: fx.dir,
+      store: new FsStore(path.join(tmp.dir, "store")),
+      remoteRepositoriesOnly: true,
+      cacheDir: path.join(tmp.dir, "cache"),
+    });
+    expect(report.failed.map((f) => `${f.package} v${f.version}: ${f.reason}`).sort()).toEqual([
+      `Bar v1.0.0: repo "file://${fx.monoRepo}" is a local path; only git URLs are allowed here`,
+      `Foo v0.1.0: repo "${fx.fooRepo}" is a local path; only git URLs are allowed here`,
+      `Foo v0.2.0: repo "${fx.fooRepo}" is a local path; only git URLs are allowed here`,
+    ]);
+  });
+});
