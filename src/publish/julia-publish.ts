@@ -14,7 +14,7 @@ import {
 import { DEFAULT_TAR_LIMITS } from "../julia/tar-reader.js";
 import { PACKAGE_RULES, REGISTRY_RULES } from "../julia/tree-model.js";
 import { putOnce } from "../store/put-once.js";
-import type { Store } from "../store/store.js";
+import { ConditionalWriteUnsupportedError, PreconditionFailedError, type Store } from "../store/store.js";
 import { mirrorArtifact, type ArtifactLimits } from "./julia-artifact.js";
 import { buildTreeTarball } from "./julia-tarball.js";
 import { moveRegistryPointer, type PointerOutcome } from "./registries-pointer.js";
@@ -137,12 +137,19 @@ export async function publishJuliaRegistry(options: JuliaPublishOptions): Promis
       }
     };
     const queue = [...work];
+    // A version the store failed to take (not one whose content is bad) is missing only for now:
+    // a pointer naming it would break invariant 2, so the publish stops before the pointer.
+    const storeErrors: string[] = [];
+    const watched = watchStoreErrors(store, storeErrors);
     const worker = async (): Promise<void> => {
       for (let w = queue.shift(); w; w = queue.shift()) {
-        await publishPackage(w, { ...options, store, limits, workDir, openOpts, log, built, failed, progress, repos });
+        await publishPackage(w, { ...options, store: watched, limits, workDir, openOpts, log, built, failed, progress, repos });
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 2) }, worker));
+    if (storeErrors.length > 0) {
+      throw new Error(`the store failed while versions were published (${storeErrors[0]}); registries was left as it was: run the publish again to finish`);
+    }
 
     const registryKey = `registry/${info.uuid}/${tree}`;
     if (!(await store.head(registryKey))) {
@@ -242,4 +249,21 @@ async function publishVersion(repo: GitRepository, info: PackageInfo, v: Version
   } finally {
     await rm(file, { force: true });
   }
+}
+
+/** The store, noting its own errors (not the condition failures putOnce expects and handles). */
+function watchStoreErrors(store: Store, errors: string[]): Store {
+  const note = <T>(p: Promise<T>): Promise<T> =>
+    p.catch((err: unknown) => {
+      if (!(err instanceof PreconditionFailedError) && !(err instanceof ConditionalWriteUnsupportedError)) errors.push((err as Error).message);
+      throw err;
+    });
+  return {
+    description: store.description,
+    head: (key) => note(store.head(key)),
+    get: (key, options) => note(store.get(key, options)),
+    put: (key, source, options) => note(store.put(key, source, options)),
+    delete: (key) => note(store.delete(key)),
+    list: (prefix) => store.list(prefix),
+  };
 }
