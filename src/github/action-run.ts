@@ -136,6 +136,9 @@ export async function runAction(ctx: ActionContext): Promise<number> {
   ctx.log(outcome.title);
   ctx.log(outcome.summary);
   if (ctx.env.GITHUB_STEP_SUMMARY) await appendFile(ctx.env.GITHUB_STEP_SUMMARY, `### ${outcome.title}\n\n${outcome.summary}\n`).catch(() => undefined);
+  if (ctx.env.GITHUB_OUTPUT) {
+    await appendFile(ctx.env.GITHUB_OUTPUT, `conclusion=${outcome.conclusion}\ntitle=${outcome.title.replace(/[\r\n]+/g, " ")}\n`).catch(() => undefined);
+  }
   if (outcome.conclusion === "failure") {
     const oneLine = `${outcome.title}: ${outcome.summary.split("\n")[0]}`.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
     ctx.log(`::error::${oneLine}`);

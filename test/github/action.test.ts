@@ -24,10 +24,12 @@ const { dir: tmp, cleanup } = tempDir("pkgpub-action-");
 let n = 0;
 
 /** Runs dist/index.js as the runner does: a push event file, the checkout, INPUT_* variables. */
-function runAction(args: { workspace: string; event?: object; eventName?: string; inputs: Record<string, string> }): Promise<{ code: number; stdout: string; summary: string }> {
+function runAction(args: { workspace: string; event?: object; eventName?: string; inputs: Record<string, string> }): Promise<{ code: number; stdout: string; summary: string; output: string }> {
   const dir = path.join(tmp, `run-${++n}`);
   const eventPath = path.join(tmp, `event-${n}.json`);
   const summaryPath = path.join(tmp, `summary-${n}.md`);
+  const outputPath = path.join(tmp, `output-${n}.txt`);
+  writeFileSync(outputPath, "");
   writeFileSync(eventPath, JSON.stringify(args.event ?? {}));
   writeFileSync(summaryPath, "");
   const env: NodeJS.ProcessEnv = {
@@ -38,6 +40,7 @@ function runAction(args: { workspace: string; event?: object; eventName?: string
     GITHUB_EVENT_PATH: eventPath,
     GITHUB_WORKSPACE: args.workspace,
     GITHUB_STEP_SUMMARY: summaryPath,
+    GITHUB_OUTPUT: outputPath,
     GITHUB_SERVER_URL: "https://github.com",
     GITHUB_REPOSITORY: "acme/thing",
   };
@@ -48,7 +51,7 @@ function runAction(args: { workspace: string; event?: object; eventName?: string
     child.stdout.on("data", (c: Buffer) => (out += c.toString()));
     child.stderr.on("data", (c: Buffer) => (out += c.toString()));
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout: out, summary: readFileSync(summaryPath, "utf8") }));
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout: out, summary: readFileSync(summaryPath, "utf8"), output: readFileSync(outputPath, "utf8") }));
   });
 }
 
@@ -100,6 +103,7 @@ describe("the bundled Action (node dist/index.js)", () => {
     expect(existsSync(path.join(store, `package/${FOO}/${git(foo, "rev-parse", "v0.1.0^{tree}")}`))).toBe(true);
     expect(r.summary).toContain("### Published Reg at");
     expect(r.summary).toContain("pkg> registry add https://github.com/acme/Reg.git");
+    expect(r.output).toContain("conclusion=success\ntitle=Published Reg at");
   });
 
   it("registers a Julia package tag in the registry and publishes it", async () => {
@@ -138,6 +142,7 @@ describe("the bundled Action (node dist/index.js)", () => {
     const bad = await runAction({ workspace: foo, event: push("refs/tags/v7.0.0", sha, `file://${fooBare}`), inputs: { store: path.join(tmp, "store-bad"), registry: `file://${registryBare}` } });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/::error::pkgpub failed: tag v7.0.0 does not match Project.toml version 0.2.0 of Foo/);
+    expect(bad.output).toBe("conclusion=failure\ntitle=pkgpub failed\n");
     const noStore = await runAction({ workspace: foo, event: push("refs/tags/v0.2.0", sha, `file://${fooBare}`), inputs: {} });
     expect(noStore.code).toBe(1);
     expect(noStore.stdout).toMatch(/::error::inputs: store:/);
