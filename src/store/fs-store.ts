@@ -95,9 +95,8 @@ export class FsStore implements Store {
       } else if (options.ifMatch !== undefined) {
         await this.withLock(dest, async () => {
           const st = await statFile(dest);
-          if (!st || etagOf(st) !== options.ifMatch) {
-            throw new PreconditionFailedError(key, "changed since it was read");
-          }
+          if (!st) throw new PreconditionFailedError(key, "does not exist");
+          if (etagOf(st) !== options.ifMatch) throw new PreconditionFailedError(key, "changed since it was read");
           await rename(tmp, dest);
         });
       } else {

@@ -232,6 +232,7 @@ describe.each(kinds)("store contract: $name", (kind) => {
     const refused = supported ? PreconditionFailedError : ConditionalWriteUnsupportedError;
     await expect(store.put("repos/acme/versions", "v3", { ifMatch: v1.etag })).rejects.toBeInstanceOf(refused);
     await expect(store.put("repos/acme/none", "x", { ifMatch: v1.etag })).rejects.toBeInstanceOf(refused);
+    if (supported) await expect(store.put("repos/acme/none", "x", { ifMatch: v1.etag })).rejects.toThrow("repos/acme/none: does not exist");
     expect(await read(store, "repos/acme/versions")).toBe(supported ? "v2" : "v1");
     expect(await store.head("repos/acme/none")).toBeNull();
   });
