@@ -11,7 +11,10 @@ async function readText(store: Store): Promise<{ text: string; etag: string } | 
   if (!obj) return null;
   const parts: Buffer[] = [];
   for await (const c of obj.body) parts.push(c as Buffer);
-  return { text: Buffer.concat(parts).toString("utf8"), etag: obj.etag };
+  const bytes = Buffer.concat(parts);
+  // A short read would drop other registries' lines from the rewritten pointer.
+  if (bytes.length !== obj.size) throw new Error(`${REGISTRIES_KEY} in ${store.description}: read ${bytes.length} of its ${obj.size} bytes`);
+  return { text: bytes.toString("utf8"), etag: obj.etag };
 }
 
 /**
