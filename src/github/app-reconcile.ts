@@ -4,7 +4,7 @@
 import type { Probot } from "probot";
 import { tokenGitEnv } from "../publish/run-git.js";
 import type { AppDeps } from "./app.js";
-import { CONFIG_FILE } from "./app.js";
+import { CONFIG_FILE, sameOrigin } from "./app.js";
 import { parseRepoConfig } from "./config.js";
 import type { KeyedQueue } from "./queue.js";
 import { reconcile, type ReconcileReport, type ReconcileTargets } from "./reconcile.js";
@@ -34,6 +34,7 @@ export async function reconcileInstallations(probot: Probot, deps: AppDeps, queu
         if (!byStore.has(key)) byStore.set(key, { registry: [], julia_package: [], hex_package: [] });
         const t = byStore.get(key)!;
         if (c.kind === "julia-registry") t.registry.push({ url: repo.clone_url, branch: c.branch });
+        if (c.kind === "julia-package" && !sameOrigin(c.registry, repo.clone_url)) throw new Error(`registry ${c.registry} is not on ${new URL(repo.clone_url).origin}`);
         if (c.kind === "julia-package") t.julia_package.push({ url: repo.clone_url, registry: c.registry, subdir: c.subdir, register: c.register });
         if (c.kind === "hex-package") t.hex_package.push({ url: repo.clone_url, repo: c.hex_repo });
       } catch (err) {

@@ -37,6 +37,15 @@ function pushInfo(payload: PushContext["payload"]): PushInfo {
   };
 }
 
+/** Is url an http(s) URL on the same origin as reference (the App's GitHub)? */
+export function sameOrigin(url: string, reference: string): boolean {
+  try {
+    return new URL(url).origin === new URL(reference).origin && /^https?:$/.test(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+}
+
 export function createPkgpubApp(deps: AppDeps): PkgpubApp {
   const queue = new KeyedQueue();
   const deliveries = new RecentSet();
@@ -71,6 +80,14 @@ export function createPkgpubApp(deps: AppDeps): PkgpubApp {
       config = parseRepoConfig(raw, `${push.fullName}/.github/${CONFIG_FILE}`);
     } catch (err) {
       const outcome: Outcome = { conclusion: "failure", title: `Invalid .github/${CONFIG_FILE}`, summary: (err as Error).message, log: [] };
+      record(outcome);
+      if (!push.deleted) await check(outcome);
+      return;
+    }
+    if (config.kind === "julia-package" && !sameOrigin(config.registry, push.cloneUrl)) {
+      // The App only reaches its own GitHub with the installation token; a registry elsewhere
+      // (or a path on the App's host) is not something a repository may point it at.
+      const outcome: Outcome = { conclusion: "failure", title: `Invalid .github/${CONFIG_FILE}`, summary: `registry ${config.registry} is not on ${new URL(push.cloneUrl).origin}`, log: [] };
       record(outcome);
       if (!push.deleted) await check(outcome);
       return;

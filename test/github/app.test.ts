@@ -238,6 +238,18 @@ describe("configuration", () => {
     expect(run?.output?.summary).toMatch(/acme\/Bad\/.github\/pkgpub.yml: hex_repo: lowercase letters/);
   });
 
+  it("refuses a registry that is not on the App's GitHub (a local path, another host)", async () => {
+    const pkg = w.createRepo("Stray.jl", { "Project.toml": `name = "Stray"\nuuid = "57a00000-0000-4000-8000-000000000001"\nversion = "0.1.0"\n`, "src/Stray.jl": "module Stray end\n" });
+    git(pkg, "tag", "v0.1.0");
+    w.push("Stray.jl");
+    w.github.setFile(`${OWNER}/Stray.jl`, ".github/pkgpub.yml", `kind: julia-package\nregistry: file://${path.join(w.root, "served", OWNER, "AcmeRegistry.git")}\n`);
+    await w.deliverPush("Stray.jl", "refs/tags/v0.1.0");
+    await w.app.app.queue.idle();
+    const [run] = checkRunsFor("Stray.jl", git(pkg, "rev-parse", "HEAD"));
+    expect(run?.conclusion).toBe("failure");
+    expect(run?.output?.summary).toMatch(/^registry file:\/\/.* is not on http:\/\/127.0.0.1:\d+$/);
+  });
+
   it("refuses a store the App's environment does not allow", async () => {
     const other = w.createRepo("Elsewhere", { "Registry.toml": `name = "E"\nuuid = "e0000000-0000-4000-8000-000000000001"\n\n[packages]\n` });
     w.github.setFile(`${OWNER}/Elsewhere`, ".github/pkgpub.yml", "kind: julia-registry\nstore: /tmp/somewhere-else\n");
