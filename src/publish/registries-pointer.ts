@@ -30,6 +30,8 @@ export async function moveRegistryPointer(
   repo: GitRepository,
   commit: string,
   force: boolean,
+  /** How long to wait before the second read-back on stores without conditional writes. */
+  settleMs = 1000,
 ): Promise<PointerOutcome> {
   let ancestors: Set<string> | undefined;
   for (let attempt = 0; attempt < 20; attempt++) {
@@ -59,11 +61,14 @@ export async function moveRegistryPointer(
       if (err instanceof PreconditionFailedError) continue;
       if (!(err instanceof ConditionalWriteUnsupportedError)) throw err;
     }
-    // No compare-and-swap on this store: write, then read back; a racing writer's line is
-    // restored on the next pass of whichever publisher sees it missing.
+    // No compare-and-swap on this store: write, then read back now and once more after a
+    // pause, so that a slower publisher of an older commit that overwrote us is seen and
+    // undone on the next pass (its tree is then an ancestor of ours). Serialise publishers
+    // of one registry (the App's queue, a workflow concurrency group) to close the window.
     await store.put(REGISTRIES_KEY, body, { contentType: "text/plain" });
-    const after = parseRegistries((await readText(store))?.text ?? "");
-    if (after.get(uuid) === tree) return "moved";
+    if (parseRegistries((await readText(store))?.text ?? "").get(uuid) !== tree) continue;
+    await new Promise((r) => setTimeout(r, settleMs));
+    if (parseRegistries((await readText(store))?.text ?? "").get(uuid) === tree) return "moved";
   }
   throw new Error(`could not update ${REGISTRIES_KEY}: it kept changing under concurrent publishers`);
 }

@@ -12,8 +12,8 @@ import { FOO_UUID, fooFiles, makeRegistryFixture, versionsToml, type RegistryFix
 async function craftTarball(members: Array<{ name: string; type?: "file" | "symlink" | "directory"; linkname?: string; content?: string }>): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on("data", (c: Buffer) => chunks.push(c));
-  const done = new Promise((r) => pack.on("end", r));
+  pack.on("data", (c: unknown) => chunks.push(c as Buffer));
+  const done = new Promise<void>((r) => pack.on("end", () => r()));
   for (const m of members) {
     await new Promise<void>((resolve, reject) =>
       pack.entry({ name: m.name, type: m.type ?? "file", linkname: m.linkname, mode: 0o644 }, m.content ?? "", (err) => (err ? reject(err) : resolve())),
