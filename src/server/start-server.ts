@@ -27,6 +27,8 @@ export interface ServerOptions {
   maxConnections?: number;
   /** How long close() lets requests in flight finish before cutting them. */
   shutdownGraceMs?: number;
+  /** A client must send its request headers within this time (slow-loris bound). */
+  headersTimeoutMs?: number;
   /** Upstream Pkg server for fallthrough (none by default) and how long its /registries is reused. */
   julia?: { upstream?: string; registriesTtl?: number };
   hexMirrors?: HexMirrorConfig[];
@@ -106,13 +108,27 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     {
       keepAlive: true,
       keepAliveTimeout: 30_000,
-      headersTimeout: 15_000,
-      requestTimeout: 30_000,
+      headersTimeout: options.headersTimeoutMs ?? 15_000,
+      requestTimeout: Math.max(options.headersTimeoutMs ?? 15_000, 30_000),
       connectionsCheckingInterval: 1_000,
     },
     app,
   );
   server.maxConnections = options.maxConnections ?? 4096;
+  // Node's own headersTimeout check can miss connections accepted under a connect storm; a
+  // socket that has not completed a request line and headers in time is cut here as well.
+  const firstRequestDeadline = new WeakMap<object, NodeJS.Timeout>();
+  const headersTimeoutMs = options.headersTimeoutMs ?? 15_000;
+  server.on("connection", (socket) => {
+    const timer = setTimeout(() => socket.destroy(), headersTimeoutMs + 1_000);
+    timer.unref();
+    firstRequestDeadline.set(socket, timer);
+    socket.once("close", () => clearTimeout(timer));
+  });
+  server.on("request", (req) => {
+    const timer = firstRequestDeadline.get(req.socket);
+    if (timer) clearTimeout(timer);
+  });
   // A client that stops reading for a minute is gone; its socket and store stream are freed.
   server.setTimeout(60_000, (socket) => socket.destroy());
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
