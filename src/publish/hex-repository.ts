@@ -9,6 +9,16 @@ import { putOnce } from "../store/put-once.js";
 
 export const HEX_REPO_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const MAX_ATTEMPTS = 50;
+const REPAIRS_PER_UPDATE = 4;
+
+function pickSome<T>(items: T[], n: number): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy.slice(0, n);
+}
 
 /**
  * One Hex repository in a store (`repos/<name>/…`) and the key that signs it. Index updates are
@@ -152,12 +162,20 @@ export class HexRepository {
     return out;
   }
 
-  /** Re-checks after a delay longer than a competing writer's read-modify-write, twice. */
+  /**
+   * Re-checks, twice, after a delay longer than a competing writer's read-modify-write (which
+   * takes about as long as ours): a writer that read before our write has landed by then. On
+   * failure, waits a random fraction of that before the caller retries, so writers spread out.
+   */
   private async settled(started: number, check: () => Promise<boolean>): Promise<boolean> {
     const span = Date.now() - started;
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     for (let i = 0; i < 2; i++) {
-      await new Promise((r) => setTimeout(r, span * 2 + 100 + Math.random() * 200));
-      if (!(await check())) return false;
+      await sleep(span * 1.5 + Math.random() * span + 50);
+      if (!(await check())) {
+        await sleep(Math.random() * span);
+        return false;
+      }
     }
     return true;
   }
@@ -169,38 +187,35 @@ export class HexRepository {
       const current = await this.read(`${this.prefix}/versions`);
       const before = current ? openVersions(current.bytes, this.publicKey, this.name, `${this.prefix}/versions`).packages : [];
       const known = new Set(before.map((p) => p.name));
-      const updates: VersionsPackage[] = [];
-      for (const name of changed) {
-        const p = await this.readPackage(name);
-        if (p) updates.push(versionsEntry(p.pkg));
-      }
-      const listed = await this.listPackages();
-      for (const name of listed) {
-        if (known.has(name) || changed.includes(name)) continue;
-        const p = await this.readPackage(name);
-        if (p) updates.push(versionsEntry(p.pkg));
-      }
+      // Read after versions: a packages/<name> written before that read is seen here.
+      const own = (await Promise.all(changed.map((name) => this.readPackage(name)))).flatMap((p) => (p ? [versionsEntry(p.pkg)] : []));
+      // Packages listed but absent from versions: a publisher that stopped midway, or one racing
+      // us (which adds itself). A few per update keeps the work per publish bounded; every
+      // publish repairs a few more.
+      const missing = (await this.listPackages()).filter((name) => !known.has(name) && !changed.includes(name));
+      const repaired: VersionsPackage[] = [];
+      for (const p of await Promise.all(pickSome(missing, REPAIRS_PER_UPDATE).map((name) => this.readPackage(name)))) if (p) repaired.push(versionsEntry(p.pkg));
+      const updates = [...own, ...repaired];
       const versions = mergeVersions(this.name, before, updates);
       const body = signVersions(versions, this.privateKey);
       const unchanged = current !== null && sameBytes(current.bytes, body);
       if (!unchanged && !(await this.write(`${this.prefix}/versions`, body, current?.etag ?? null, "application/octet-stream"))) continue;
       if (!(await this.writeNames(versions))) continue;
-      if (unchanged) return versions;
       if (this.conditional) return versions;
+      // Each publisher checks its own packages; what others lost they re-check themselves, and
+      // the listing above restores anything missing on every write.
       const ok = await this.settled(started, async () => {
         const now = await this.read(`${this.prefix}/versions`);
         if (!now) return false;
         const have = new Map(openVersions(now.bytes, this.publicKey, this.name, `${this.prefix}/versions`).packages.map((p) => [p.name, p]));
-        const listedNow = await this.listPackages();
-        for (const name of listedNow) if (!have.has(name)) return false;
-        for (const u of updates) {
+        for (const u of own) {
           const h = have.get(u.name);
-          if (!h || !u.versions.every((v) => h.versions.includes(v))) return false;
+          if (!h || !u.versions.every((v) => h.versions.includes(v)) || h.retired.length !== u.retired.length) return false;
         }
         const storedNames = await this.read(`${this.prefix}/names`);
         if (!storedNames) return false;
         const named = new Set(openNames(storedNames.bytes, this.publicKey, this.name, `${this.prefix}/names`).packages.map((p) => p.name));
-        return listedNow.every((n) => named.has(n));
+        return own.every((u) => named.has(u.name));
       });
       if (ok) return versions;
     }
