@@ -72,3 +72,37 @@ describe("Versions.toml", () => {
     expect(compareVersions(v("1.0.0+b"), v("1.0.0"))).toBe(1);
   });
 });
+
+describe("compression round trip (seeded random pools)", () => {
+  it("compressed ranges cover exactly the subset, and expanding them gives the data back", async () => {
+    const { compress, expand } = await import("../../src/julia/registration/compress.js");
+    let seed = 12345;
+    // mulberry32: a small deterministic generator
+    const rand = (n: number) => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % n;
+    };
+    for (let round = 0; round < 200; round++) {
+      const keys = new Set<string>();
+      const count = 1 + rand(12);
+      while (keys.size < count) keys.add(`${rand(3)}.${rand(4)}.${rand(4)}`);
+      const versions = [...keys].filter((k) => k !== "0.0.0");
+      if (versions.length === 0) continue;
+      const data = new Map<string, Map<string, string | string[]>>();
+      for (const k of versions) {
+        const m = new Map<string, string | string[]>();
+        if (rand(2)) m.set("A", "uuid-a");
+        if (rand(3)) m.set("B", rand(2) ? "1" : ["0.5", "1"]);
+        data.set(k, m);
+      }
+      const pool = versions.map(v);
+      const file = compress(data, pool, v);
+      const back = expand(file, versions.map((key) => ({ key, version: v(key) })), "round trip");
+      for (const k of versions) {
+        expect(Object.fromEntries(back.get(k) ?? new Map()), `${k} in ${JSON.stringify(file)}`).toEqual(Object.fromEntries(data.get(k)!));
+      }
+    }
+  });
+});
