@@ -6,6 +6,7 @@ import { HttpError } from "./http-error.js";
 import type { Metrics } from "./metrics.js";
 import { contentTypeOf, isImmutable, parseTarget, routeLabel, storeKey, type Resource } from "./resource-path.js";
 import { storeEntity } from "./store-entity.js";
+import { immutableEntity, MemoryCache } from "./memory-cache.js";
 
 /** What one request did, for its log line and the metrics. */
 export interface RequestState {
@@ -33,6 +34,8 @@ export interface AppOptions {
   before?: ResourceSource[];
   after?: ResourceSource[];
   access?: AccessCheck;
+  /** Small immutable objects held in memory (shared with the upstream caches). */
+  memory?: MemoryCache;
   /** Cache-Control prefix for stored resources: "public" normally, "private" when tokens guard them. */
   visibility?: "public" | "private";
 }
@@ -47,6 +50,7 @@ const ALLOW = "GET, HEAD";
 export function createApp(options: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { store, log, metrics } = options;
   const visibility = options.visibility ?? "public";
+  const memory = options.memory ?? new MemoryCache();
 
   async function resolve(resource: Resource, req: IncomingMessage, state: RequestState): Promise<Entity> {
     if (resource.kind === "health") return bufferEntity("ok\n", "text/plain; charset=utf-8", "no-store");
@@ -60,7 +64,8 @@ export function createApp(options: AppOptions): (req: IncomingMessage, res: Serv
     const key = storeKey(resource);
     if (key !== null) {
       const cacheControl = isImmutable(resource) ? IMMUTABLE.replace("public", visibility) : REVALIDATE;
-      const e = await storeEntity(store, key, req, { contentType: contentTypeOf(resource), cacheControl });
+      const look = { contentType: contentTypeOf(resource), cacheControl };
+      const e = isImmutable(resource) ? await immutableEntity(memory, store, "store", key, req, look) : await storeEntity(store, key, req, look);
       if (e) {
         state.source = "store";
         return e;

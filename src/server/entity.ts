@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { pipeline, Readable } from "node:stream";
 import type { ByteRange } from "../store/store.js";
 import { ifNoneMatchMatches, ifRangeAllows, resolveRange } from "./http-conditions.js";
 
@@ -18,6 +17,8 @@ export interface Entity {
   open(range?: ByteRange): Promise<Readable>;
   /** A body streamed as it arrives (an upstream miss): no ranges, no Content-Length if size < 0. */
   streamOnly?: boolean;
+  /** The whole body, when it is in memory: sent with one write, no stream. */
+  bytes?: Buffer;
   /** Releases an already-open body when the response ends up not needing it. */
   discard?(): void;
 }
@@ -87,21 +88,35 @@ export async function sendEntity(req: IncomingMessage, res: ServerResponse, enti
     res.end();
     return { status, bodyBytes: 0, done: Promise.resolve() };
   }
+  if (entity.bytes) {
+    res.writeHead(status, headers);
+    const done = new Promise<void>((resolve) => {
+      res.end(range ? entity.bytes!.subarray(range.start, range.end + 1) : entity.bytes, () => resolve());
+      res.once("close", () => resolve());
+    });
+    return { status, bodyBytes: length, done };
+  }
   const body = await entity.open(range);
   res.writeHead(status, headers);
-  const done = pipeline(body, res).catch(() => {
-    // A client that goes away, or a store that fails mid-body: pipeline has destroyed both
-    // streams; the request log line records the short response.
-  });
+  // A client that goes away, or a store that fails mid-body: pipeline destroys both streams;
+  // the request log line records the short response.
+  const done = new Promise<void>((resolve) => pipeline(body, res, () => resolve()));
   return { status, bodyBytes: Math.max(length, 0), done };
 }
 
 /** An entity held in memory (merged /registries, pages, metrics). */
-export function bufferEntity(bytes: Uint8Array | string, contentType: string, cacheControl: string, headers?: Record<string, string>): Entity {
-  const buf = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : Buffer.from(bytes);
+export function bufferEntity(
+  bytes: Uint8Array | string,
+  contentType: string,
+  cacheControl: string,
+  headers?: Record<string, string>,
+  etag?: string,
+): Entity {
+  const buf = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
   return {
     size: buf.length,
-    etag: contentEtag(buf),
+    bytes: buf,
+    etag: etag ?? contentEtag(buf),
     contentType,
     cacheControl,
     headers,

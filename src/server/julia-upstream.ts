@@ -14,6 +14,7 @@ import { HttpError } from "./http-error.js";
 import type { Metrics } from "./metrics.js";
 import { storeKey, type Resource } from "./resource-path.js";
 import { storeEntity } from "./store-entity.js";
+import { immutableEntity, type MemoryCache } from "./memory-cache.js";
 import type { Upstream } from "./upstream.js";
 
 const REGISTRY_LINE = /^\/registry\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/([0-9a-f]{40})$/;
@@ -40,6 +41,7 @@ export class JuliaUpstream {
     private readonly registriesTtlMs: number,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    private readonly memory: MemoryCache,
   ) {}
 
   /** Serves /registries (before the store). */
@@ -105,7 +107,7 @@ export class JuliaUpstream {
     if (resource.kind !== "registry" && resource.kind !== "package" && resource.kind !== "artifact") return null;
     const key = storeKey(resource)!;
     const look = { contentType: "application/x-gzip", cacheControl: IMMUTABLE, headers: { "X-Cache": "hit" } };
-    const hit = this.cache.has(key) ? await storeEntity(this.cache.reader, key, req, look) : null;
+    const hit = this.cache.has(key) ? await immutableEntity(this.memory, this.cache.reader, "cache", key, req, look) : null;
     if (hit) {
       this.cache.touch(key);
       this.metrics.cacheResult("julia", "hit");

@@ -11,6 +11,7 @@ import { DiskCache } from "./disk-cache.js";
 import { HexMirror } from "./hex-mirror.js";
 import { JuliaUpstream } from "./julia-upstream.js";
 import { Metrics } from "./metrics.js";
+import { MemoryCache } from "./memory-cache.js";
 import { Upstream, type UpstreamOptions } from "./upstream.js";
 
 export interface ServerOptions {
@@ -53,6 +54,7 @@ export interface RunningServer {
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const env = options.env ?? process.env;
+  let stdoutDestination: ReturnType<typeof pino.destination> | undefined;
   const store = typeof options.store === "object" ? options.store : await openStore(options.store, env);
   const log = isLogger(options.log)
     ? options.log
@@ -60,13 +62,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         {
           level: options.logLevel ?? "info",
           base: undefined,
-          // Request lines never carry headers, but a misplaced field must not leak a secret either.
-          redact: ["req.headers.authorization", "*.authorization", "*.token", "*.secretAccessKey", "*.privateKey"],
+          // No redaction pass (it costs on every line): log lines are built field by field from
+          // the request state and never include headers or credentials.
         },
-        (options.log ?? process.stdout) as NodeJS.WritableStream,
+        // On the process's stdout, an asynchronous buffered writer (flushed on close) keeps
+        // one log line per request off the hot path.
+        options.log === undefined || options.log === process.stdout
+          ? (stdoutDestination = pino.destination({ dest: 1, sync: false, minLength: 4096 }))
+          : (options.log as NodeJS.WritableStream),
       );
   const metrics = options.metrics ?? new Metrics();
   const access = new AccessControl(options.tokens ?? []);
+  const memory = new MemoryCache();
   const upstreamOptions: UpstreamOptions = { timeout: 10, failureThreshold: 5, cooldown: 30, ...options.upstream };
   const upstreams: Upstream[] = [];
   const before: ResourceSource[] = [];
@@ -82,7 +89,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (options.julia?.upstream) {
     const up = new Upstream("julia", options.julia.upstream, upstreamOptions, metrics, log);
     upstreams.push(up);
-    const julia = new JuliaUpstream(up, cache!, store, (options.julia.registriesTtl ?? 60) * 1000, metrics, log);
+    const julia = new JuliaUpstream(up, cache!, store, (options.julia.registriesTtl ?? 60) * 1000, metrics, log, memory);
     before.push(julia.registries);
     after.push(julia.misses);
   }
@@ -103,6 +110,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     after,
     access: access.check,
     visibility: access.enabled ? "private" : "public",
+    memory,
   });
   const server = createServer(
     {
@@ -160,6 +168,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       server.close(() => {
         clearTimeout(grace);
         for (const up of upstreams) up.close();
+        stdoutDestination?.flushSync();
         resolve();
       });
       // Idle keep-alive sockets would hold close() open; busy ones finish their response first.

@@ -1,0 +1,213 @@
+// Server figures, each against a baseline measured in the same run:
+//  - requests/s for a 100 KB stored tarball: pkgpub serve vs nginx (Debian nginx-light, one
+//    worker, like pkgpub's one event loop) on the same directory, wrk with 32 connections;
+//  - peak RSS of the pkgpub serve process while 32 clients download a 200 MB artifact at once;
+//  - latency of a cache hit (upstream content in the local cache) vs a direct store read of an
+//    object of the same size.
+// pkgpub runs as its own process (bin/pkgpub.mjs, built by `npm run bench`).
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { Agent, get } from "node:http";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+// Run from the repository root (bench/run.mjs does); the bundle itself lives in build/bench/.
+const root = process.cwd();
+const BIN = path.join(root, "bin/pkgpub.mjs");
+const UUID = "7876af07-990d-54b4-ab0e-23690620f79a";
+const H_STORE = "1".repeat(40);
+const H_CACHE = "2".repeat(40);
+const H_ART = "3".repeat(40);
+const MiB = 1024 * 1024;
+const report = (label: string, value: string): void => console.log(`  ${label.padEnd(58)} ${value}`);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+
+const dir = mkdtempSync(path.join(os.tmpdir(), "pkgpub-bench-server-"));
+const store = path.join(dir, "store");
+const cache = path.join(dir, "cache");
+
+function put(base: string, key: string, bytes: Buffer): void {
+  const file = path.join(base, key);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, bytes);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitHttp(url: string): Promise<void> {
+  for (let i = 0; i < 2400; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = get(url, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${url} never answered`);
+}
+
+async function startPkgpub(): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const log = openSync(path.join(dir, `pkgpub-${port}.log`), "w");
+  const child = spawn(
+    process.execPath,
+    [BIN, "serve", "--store", store, "--port", String(port), "--julia-upstream", "http://127.0.0.1:9", "--cache-dir", cache],
+    { stdio: ["ignore", log, log] },
+  );
+  closeSync(log);
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<never>((_r, reject) =>
+    child.once("exit", (code) => reject(new Error(`pkgpub serve exited ${code}: ${readFileSync(path.join(dir, `pkgpub-${port}.log`), "utf8")}`))),
+  );
+  await Promise.race([waitHttp(`${url}/health`), exited]);
+  exited.catch(() => undefined);
+  return { url, child };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+function wrk(url: string): number {
+  const r = spawnSync("wrk", ["-t2", "-c32", "-d8s", url], { encoding: "utf8" });
+  const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
+  if (!m) throw new Error(`wrk failed: ${r.stdout}${r.stderr}`);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout);
+  if (non2xx) throw new Error(`wrk saw ${non2xx[1]} error responses from ${url}`);
+  return Number(m[1]);
+}
+
+async function startNginx(): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const conf = path.join(dir, "nginx.conf");
+  writeFileSync(
+    conf,
+    `user root;
+worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log ${dir}/nginx-access.log;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  default_type application/x-gzip;
+  client_body_temp_path ${dir}/nginx-tmp;
+  proxy_temp_path ${dir}/nginx-tmp;
+  fastcgi_temp_path ${dir}/nginx-tmp;
+  uwsgi_temp_path ${dir}/nginx-tmp;
+  scgi_temp_path ${dir}/nginx-tmp;
+  server { listen 127.0.0.1:${port}; root ${store}; etag on; }
+}
+`,
+  );
+  const child = spawn("nginx", ["-c", conf, "-p", dir], { stdio: "ignore" });
+  const url = `http://127.0.0.1:${port}`;
+  await waitHttp(`${url}/package/${UUID}/${H_STORE}`);
+  return { url, child };
+}
+
+/** Sequential keep-alive GETs, alternating the two paths so drift hits both alike; µs each. */
+async function latencies(url: string, paths: string[], rounds: number): Promise<number[][]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const out = paths.map(() => [] as number[]);
+  const one = (p: string) =>
+    new Promise<number>((resolve, reject) => {
+      const t0 = process.hrtime.bigint();
+      get(`${url}${p}`, { agent }, (res) => {
+        res.on("data", () => undefined);
+        res.on("end", () => {
+          if (res.statusCode !== 200) reject(new Error(`${p}: ${res.statusCode}`));
+          resolve(Number(process.hrtime.bigint() - t0) / 1000);
+        });
+      }).on("error", reject);
+    });
+  for (let i = 0; i < rounds; i++) {
+    for (let j = 0; j < paths.length; j++) out[j]!.push(await one(paths[j]!));
+  }
+  agent.destroy();
+  return out;
+}
+
+async function downloadAll(url: string, clients: number): Promise<number> {
+  let bytes = 0;
+  await Promise.all(
+    Array.from({ length: clients }, () =>
+      new Promise<void>((resolve, reject) => {
+        get(url, { agent: false }, (res) => {
+          res.on("data", (c: Buffer) => (bytes += c.length));
+          res.on("end", resolve);
+          res.on("error", reject);
+        }).on("error", reject);
+      }),
+    ),
+  );
+  return bytes;
+}
+
+try {
+  put(store, `package/${UUID}/${H_STORE}`, randomBytes(100 * 1024));
+  put(cache, `package/${UUID}/${H_CACHE}`, randomBytes(100 * 1024));
+  // 200 MB artifact, written in pieces.
+  mkdirSync(path.join(store, "artifact"), { recursive: true });
+  const fd = openSync(path.join(store, "artifact", H_ART), "w");
+  const piece = randomBytes(4 * MiB);
+  for (let i = 0; i < 50; i++) writeSync(fd, piece);
+  closeSync(fd);
+  mkdirSync(path.join(dir, "nginx-tmp"), { recursive: true });
+
+  console.log("requests/s, 100 KB tarball, wrk -t2 -c32 -d8s (one nginx worker vs one pkgpub process)");
+  const nginx = await startNginx();
+  const nginxRps = wrk(`${nginx.url}/package/${UUID}/${H_STORE}`);
+  nginx.child.kill("SIGQUIT");
+  await new Promise((r) => nginx.child.once("exit", r));
+  const pk = await startPkgpub();
+  const pkgpubRps = wrk(`${pk.url}/package/${UUID}/${H_STORE}`);
+  report("nginx", `${nginxRps.toFixed(0)} req/s`);
+  report("pkgpub serve (JSON log line per request on)", `${pkgpubRps.toFixed(0)} req/s`);
+  report("pkgpub / nginx (target >= 0.5)", (pkgpubRps / nginxRps).toFixed(2));
+
+  console.log("latency, 100 KB, sequential keep-alive GETs (2000 each, interleaved)");
+  await latencies(pk.url, [`/package/${UUID}/${H_STORE}`, `/package/${UUID}/${H_CACHE}`], 200);
+  const [direct, hit] = await latencies(pk.url, [`/package/${UUID}/${H_STORE}`, `/package/${UUID}/${H_CACHE}`], 2000);
+  report("direct store read: median / p99", `${median(direct!).toFixed(0)} µs / ${pct(direct!, 0.99).toFixed(0)} µs`);
+  report("cache hit (store miss, then cache): median / p99", `${median(hit!).toFixed(0)} µs / ${pct(hit!, 0.99).toFixed(0)} µs`);
+  report("added by a cache hit (median)", `${(median(hit!) - median(direct!)).toFixed(0)} µs (x${(median(hit!) / median(direct!)).toFixed(2)})`);
+  await stop(pk.child);
+
+  console.log("peak RSS, 32 clients downloading a 200 MB artifact at once");
+  const fresh = await startPkgpub();
+  const idle = peakRssMiB(fresh.child.pid!);
+  const t0 = performance.now();
+  const bytes = await downloadAll(`${fresh.url}/artifact/${H_ART}`, 32);
+  const secs = (performance.now() - t0) / 1000;
+  const peak = peakRssMiB(fresh.child.pid!);
+  await stop(fresh.child);
+  if (bytes !== 32 * 200 * MiB) throw new Error(`downloaded ${bytes} bytes, expected ${32 * 200 * MiB}`);
+  report("pkgpub serve peak RSS: idle / during (target < 200 MB)", `${idle.toFixed(0)} MiB / ${peak.toFixed(0)} MiB`);
+  report("aggregate throughput", `${(bytes / MiB / secs).toFixed(0)} MiB/s (${secs.toFixed(1)} s)`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
