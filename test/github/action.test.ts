@@ -3,7 +3,10 @@ import { generateKeyPairSync } from "node:crypto";
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buffer } from "node:stream/consumers";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { openStore } from "../../src/store/open-store.js";
+import { freshS3Url } from "../support/s3.js";
 import { runCli } from "../support/cli.js";
 import { GIT_ENV, commitFiles, git, makeRepo, tempDir } from "../support/git-repo.js";
 
@@ -24,7 +27,7 @@ const { dir: tmp, cleanup } = tempDir("pkgpub-action-");
 let n = 0;
 
 /** Runs dist/index.js as the runner does: a push event file, the checkout, INPUT_* variables. */
-function runAction(args: { workspace: string; event?: object; eventName?: string; inputs: Record<string, string> }): Promise<{ code: number; stdout: string; summary: string; output: string }> {
+function runAction(args: { workspace: string; event?: object; eventName?: string; inputs: Record<string, string>; env?: Record<string, string> }): Promise<{ code: number; stdout: string; summary: string; output: string }> {
   const dir = path.join(tmp, `run-${++n}`);
   const eventPath = path.join(tmp, `event-${n}.json`);
   const summaryPath = path.join(tmp, `summary-${n}.md`);
@@ -44,6 +47,7 @@ function runAction(args: { workspace: string; event?: object; eventName?: string
     GITHUB_SERVER_URL: "https://github.com",
     GITHUB_REPOSITORY: "acme/thing",
   };
+  Object.assign(env, args.env);
   for (const [k, v] of Object.entries(args.inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [DIST], { env, cwd: args.workspace, stdio: ["ignore", "pipe", "pipe"] });
@@ -104,6 +108,20 @@ describe("the bundled Action (node dist/index.js)", () => {
     expect(r.summary).toContain("### Published Reg at");
     expect(r.summary).toContain("pkg> registry add https://github.com/acme/Reg.git");
     expect(r.output).toContain("conclusion=success\ntitle=Published Reg at");
+  });
+
+  it("publishes into S3 with the workflow's AWS_* credentials (the bundled S3 client)", async () => {
+    const s3Env = inject("s3Env");
+    const url = await freshS3Url(s3Env, "action");
+    const sha = git(registryCheckout, "rev-parse", "HEAD");
+    const r = await runAction({ workspace: registryCheckout, event: push("refs/heads/main", sha, "https://github.com/acme/Reg.git"), inputs: { store: url }, env: s3Env });
+    expect(r.code).toBe(0);
+    const store = await openStore(url, { ...process.env, ...s3Env });
+    const pointer = await store.get("registries");
+    expect((await buffer(pointer!.body)).toString()).toBe(`/registry/${REG_UUID}/${git(registryCheckout, "rev-parse", "HEAD^{tree}")}\n`);
+    expect(await store.head(`package/${FOO}/${git(foo, "rev-parse", "v0.1.0^{tree}")}`)).not.toBeNull();
+    // The credentials the step was given never reach its log.
+    for (const [k, v] of Object.entries(s3Env)) if (/SECRET|TOKEN/.test(k)) expect(r.stdout).not.toContain(v);
   });
 
   it("registers a Julia package tag in the registry and publishes it", async () => {
