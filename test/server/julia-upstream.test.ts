@@ -124,6 +124,10 @@ describe("Julia upstream fallthrough", () => {
       await waitFor(async () => (await raw(s.url, q, { method: "HEAD" })).headers["x-cache"] === "hit");
     }
     expect(upstream.count(r) + upstream.count(a)).toBe(2);
+    // The proxy never writes to the store: what it fetched lives in its cache only.
+    const keys: string[] = [];
+    for await (const o of store.list("")) keys.push(o.key);
+    expect(keys.sort()).toEqual([`registry/${OWN}/${own.hash}`, "registries"].sort());
     const metrics = (await raw(s.url, "/metrics")).body.toString();
     expect(metrics).toMatch(/pkgpub_cache_requests_total\{upstream="julia",result="hit"\} [1-9]/);
     expect(metrics).toMatch(/pkgpub_cache_requests_total\{upstream="julia",result="miss"\} 3/);

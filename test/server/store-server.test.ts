@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { randomBytes } from "node:crypto";
+import { Agent, get as httpGet, type IncomingMessage } from "node:http";
 import { mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
@@ -197,6 +198,24 @@ describe.each(makers)("pkgpub serve over the %s", (_name, make) => {
     const after = await raw(server.url, "/registries");
     expect(after.status).toBe(200);
     expect(after.body.equals(fixtures[0]!.bytes)).toBe(true);
+  });
+
+  it("keeps connections alive between requests", async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    for (const fx of fixtures.slice(0, 4)) {
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const u = new URL(server.url + fx.path);
+        const req = httpGet({ host: u.hostname, port: u.port, path: u.pathname, agent }, resolve);
+        req.on("socket", (s) => sockets.add(s));
+        req.on("error", reject);
+      });
+      expect(res.headers["connection"]).toBe("keep-alive");
+      res.resume();
+      await new Promise((r) => res.on("end", r));
+    }
+    expect(sockets.size).toBe(1);
+    agent.destroy();
   });
 
   it("writes one JSON log line per request", async () => {
