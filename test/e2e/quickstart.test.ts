@@ -1,9 +1,10 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempDir } from "../support/git-repo.js";
+import { treeOfTarball } from "../julia/fixtures.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -42,8 +43,19 @@ describe("npm start (scripts/quickstart.mjs)", () => {
       const reg = await fetch(`${base}${registries.trim()}`);
       expect(reg.status).toBe(200);
       expect(reg.headers.get("content-type")).toBe("application/x-gzip");
+      expect(reg.headers.get("content-encoding")).toBeNull();
+      // What Pkg does with it: the raw member paths are the lookup keys (Registry.toml at the
+      // root, no "./"), and the unpacked tree hashes to the hash in the URL.
+      const regBytes = Buffer.from(await reg.arrayBuffer());
+      const members = execFileSync("tar", ["-tzf", "-"], { input: regBytes, encoding: "utf8" }).trim().split("\n");
+      expect(members).toContain("Registry.toml");
+      expect(members).toContain("H/HelloWorld/Versions.toml");
+      expect(members.filter((m) => m.startsWith("./") || m.startsWith("/"))).toEqual([]);
+      expect(treeOfTarball(regBytes, path.join(tmp.dir, "unpacked-registry"))).toBe(m![1]);
       for (const [, uuid, tree] of out.matchAll(/-> package\/([0-9a-f-]{36})\/([0-9a-f]{40})/g)) {
-        expect((await fetch(`${base}/package/${uuid}/${tree}`)).status).toBe(200);
+        const pkg = await fetch(`${base}/package/${uuid}/${tree}`);
+        expect(pkg.status).toBe(200);
+        expect(treeOfTarball(Buffer.from(await pkg.arrayBuffer()), path.join(tmp.dir, `unpacked-${tree}`))).toBe(tree);
       }
       expect([...out.matchAll(/-> package\//g)].length).toBe(2);
       // the Hex example: signed names/versions, the package resource and the tarball
