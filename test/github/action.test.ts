@@ -154,12 +154,30 @@ describe("the bundled Action (node dist/index.js)", () => {
     expect(readFileSync(path.join(other, "repos/acme/tarballs/widget-1.0.0.tar"))).toEqual(readFileSync(path.join(store, "repos/acme/tarballs/widget-1.0.0.tar")));
   });
 
+  it("mode reconcile registers the tags a workflow never saw and publishes them (schedule / workflow_dispatch)", async () => {
+    commitFiles(foo, { "Project.toml": `name = "Foo"\nuuid = "${FOO}"\nversion = "0.3.0"\n` }, "0.3.0");
+    git(foo, "tag", "v0.3.0");
+    git(foo, "push", "-q", "--tags", fooBare, "main");
+    const ws = makeRepo(path.join(tmp, "ops"), {
+      "repos.toml": `[[julia_package]]\nurl = "file://${fooBare}"\nregistry = "file://${registryBare}"\n`,
+    }).dir;
+    const store = path.join(tmp, "store-reconcile");
+    const r = await runAction({ workspace: ws, eventName: "schedule", inputs: { mode: "reconcile", store, config: "repos.toml" } });
+    expect(r.code).toBe(0);
+    expect(r.summary).toMatch(/### Reconciled: \d+ done, \d+ unchanged, 0 failed/);
+    expect(r.summary).toContain("registered Foo v0.3.0");
+    expect(existsSync(path.join(store, `package/${FOO}/${git(foo, "rev-parse", "v0.3.0^{tree}")}`))).toBe(true);
+    const again = await runAction({ workspace: ws, eventName: "schedule", inputs: { mode: "reconcile", store, config: "repos.toml" } });
+    expect(again.code).toBe(0);
+    expect(again.summary).toMatch(/### Reconciled: 0 done/);
+  });
+
   it("fails the step on any error, with an ::error:: annotation", async () => {
     git(foo, "tag", "v7.0.0");
     const sha = git(foo, "rev-parse", "v7.0.0");
     const bad = await runAction({ workspace: foo, event: push("refs/tags/v7.0.0", sha, `file://${fooBare}`), inputs: { store: path.join(tmp, "store-bad"), registry: `file://${registryBare}` } });
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toMatch(/::error::pkgpub failed: tag v7.0.0 does not match Project.toml version 0.2.0 of Foo/);
+    expect(bad.stdout).toMatch(/::error::pkgpub failed: tag v7.0.0 does not match Project.toml version 0.3.0 of Foo/);
     expect(bad.output).toBe("conclusion=failure\ntitle=pkgpub failed\n");
     const noStore = await runAction({ workspace: foo, event: push("refs/tags/v0.2.0", sha, `file://${fooBare}`), inputs: {} });
     expect(noStore.code).toBe(1);
