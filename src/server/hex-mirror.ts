@@ -224,13 +224,19 @@ function relativeKey(key: string): string {
 async function readAll(body: Readable, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let n = 0;
-  for await (const c of body as AsyncIterable<Buffer>) {
-    n += c.length;
-    if (n > limit) {
-      body.destroy();
-      throw new HttpError(502, `upstream response larger than ${limit} bytes`);
+  try {
+    for await (const c of body as AsyncIterable<Buffer>) {
+      n += c.length;
+      if (n > limit) {
+        body.destroy();
+        throw new HttpError(502, `upstream response larger than ${limit} bytes`);
+      }
+      chunks.push(c);
     }
-    chunks.push(c);
+  } catch (err) {
+    // A reset or stalled upstream body is the upstream's failure, not an internal error.
+    if (err instanceof HttpError) throw err;
+    throw new HttpError(502, `upstream response cut off after ${n} bytes (${(err as Error).message})`);
   }
   return Buffer.concat(chunks);
 }
