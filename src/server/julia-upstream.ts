@@ -185,7 +185,15 @@ export class JuliaUpstream {
     const cacheable = length === undefined || length <= this.cache.maxBytes;
     const temp = cacheable ? this.cache.temp() : null;
     const gunzip = createGunzip();
-    const hashing = treeHashOfTar(gunzip, rules).finally(() => gunzip.destroy());
+    // The tar reader stops at the end-of-archive blocks; the gzip stream must still end cleanly,
+    // or a download cut inside the gzip trailer would verify and be cached.
+    const hashing = treeHashOfTar(gunzip.iterator({ destroyOnReturn: false }), rules)
+      .then(async (hash) => {
+        gunzip.resume();
+        await finished(gunzip);
+        return hash;
+      })
+      .finally(() => gunzip.destroy());
     hashing.catch(() => undefined);
     const sinks: Sink[] = [{ stream: client, optional: true }, { stream: gunzip, optional: true }];
     if (temp) sinks.push({ stream: temp.stream, optional: true });
