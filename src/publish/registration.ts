@@ -7,6 +7,7 @@ import path from "node:path";
 import { parseProject } from "../julia/registration/project.js";
 import { packageRelPath, planRegistration, RegistrationError, type RegistrationPlan } from "../julia/registration/register.js";
 import { parseRegistryToml } from "../julia/registration/registry-files.js";
+import { checkRelativePath } from "../julia/registry-toml.js";
 import { git, GitError, gitText, isGitUrl, redact } from "./run-git.js";
 
 export interface RegisterOptions {
@@ -223,6 +224,10 @@ async function commitFiles(reg: RegistryCheckout, p: RegistrationPlan, env?: Nod
 /** Registers opts.ref of the package in the registry (LocalRegistry's register()). */
 export async function registerPackage(opts: RegisterOptions): Promise<RegisterResult> {
   const log = opts.log ?? (() => {});
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._+\/-]*$/.test(opts.ref) || opts.ref.includes("..") || opts.ref.endsWith(".lock")) {
+    throw new RegistrationError(`--ref ${JSON.stringify(opts.ref)} is not a tag name`);
+  }
+  if (opts.subdir) checkRelativePath(opts.subdir.replace(/^\/+|\/+$/g, ""), "--subdir", "subdirectory");
   const env = opts.gitEnv;
   const src = await openPackage(opts);
   try {

@@ -167,6 +167,11 @@ describe("pkgpub julia register", () => {
       await refused(["--package", newUuid, "--ref", "v0.5.0", "--repo", "https://example.invalid/Foo.jl.git"], /Foo is registered with UUID f0000000-0000-4000-8000-000000000001/);
     });
 
+    it("a ref that is not a tag name, and a subdir outside the repository", async () => {
+      await refused(["--package", foo, "--ref=--upload-pack=evil"], /is not a tag name/);
+      await refused(["--package", foo, "--ref", "v0.2.0", "--subdir", "../other"], /--subdir: subdirectory "..\/other" must be a relative path inside the repository/);
+    });
+
     it("a bad Project.toml, naming the file and field", async () => {
       const bad = makeRepo(path.join(root, "bad"), {
         "Project.toml": `name = "Qux"\nuuid = "not-a-uuid"\nversion = "1.0.0"\n`,
