@@ -1,3 +1,4 @@
+import path from "node:path";
 import { openStore } from "../store/open-store.js";
 import { publishHex, type HexInput } from "../publish/hex-publish.js";
 import { parseFlags, requireFlag, UsageError, type Command } from "./command.js";
@@ -52,7 +53,9 @@ const command: Command = {
     if ((values.source === undefined) === (values.tarball === undefined)) throw new UsageError("give exactly one of --source or --tarball");
     if (values.ref !== undefined && values.source === undefined) throw new UsageError("--ref goes with --source");
     const privateKey = await loadPrivateKey(values["private-key"], ctx.env, ctx.cwd);
-    const input: HexInput = values.tarball !== undefined ? { tarball: values.tarball } : { source: values.source!, ...(values.ref !== undefined ? { ref: values.ref } : {}) };
+    // Local paths are relative to the invocation's directory; URLs stay as they are.
+    const local = (p: string) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(p) || /^[^/\s]+@[^/\s]+:/.test(p) ? p : path.resolve(ctx.cwd, p));
+    const input: HexInput = values.tarball !== undefined ? { tarball: path.resolve(ctx.cwd, values.tarball) } : { source: local(values.source!), ...(values.ref !== undefined ? { ref: values.ref } : {}) };
     const store = await openStore(values.store, ctx.env);
     const result = await publishHex({
       store,
