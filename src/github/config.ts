@@ -44,3 +44,8 @@ export function parseRepoConfig(value: unknown, source: string): RepoConfig {
   const problems = result.error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`);
   throw new Error(`${source}: ${problems.join("; ")}`);
 }
+
+/** JSON Schema of .github/pkgpub.yml, for editors (committed as src/github/pkgpub.schema.json). */
+export function repoConfigJsonSchema(): object {
+  return { $id: "https://pkgpub.invalid/pkgpub.schema.json", title: ".github/pkgpub.yml", ...z.toJSONSchema(repoConfigSchema, { io: "input" }) };
+}
