@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { appendFile, readFile } from "node:fs/promises";
 import path from "node:path";
-import { tokenGitEnv } from "../publish/run-git.js";
+import { git, gitText, tokenGitEnv } from "../publish/run-git.js";
 import { openStore } from "../store/open-store.js";
 import type { ActionInputs } from "./action-inputs.js";
 import type { RepoConfig } from "./config.js";
@@ -88,6 +88,7 @@ async function eventOutcome(ctx: ActionContext): Promise<Outcome> {
     config,
   );
   if ("skip" in plan) return { conclusion: "neutral", title: "Nothing to publish", summary: plan.skip, log: [] };
+  if (plan.job.kind === "julia-registry") await completeHistory(ws, gitEnvFor(ctx), ctx.log);
   // The checkout is the source: no clone of the repository the workflow runs in. The job keeps
   // the repository's URL (what a registry records and install hints show).
   const own = event.repository.clone_url;
@@ -98,6 +99,16 @@ async function eventOutcome(ctx: ActionContext): Promise<Outcome> {
     hexSource: (o) => ctx.publishers.hexSource(o.source === own ? { ...o, source: ws } : o),
   };
   return runJob(plan.job, { publishers, openStore: store, gitEnv: gitEnvFor(ctx), hexKeyPem, serverUrl: inputs["server-url"], log: ctx.log });
+}
+
+/**
+ * actions/checkout fetches one commit by default, but the registries pointer only moves forward
+ * along the registry's history, which it must be able to see: fetch the rest of it.
+ */
+async function completeHistory(ws: string, gitEnv: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
+  if ((await gitText(["rev-parse", "--is-shallow-repository"], { cwd: ws, env: gitEnv })) !== "true") return;
+  log("the checkout is shallow: fetching the registry's history");
+  await git(["fetch", "-q", "--unshallow", "origin"], { cwd: ws, env: gitEnv });
 }
 
 async function reconcileOutcome(ctx: ActionContext): Promise<Outcome> {

@@ -110,6 +110,21 @@ describe("the bundled Action (node dist/index.js)", () => {
     expect(r.output).toContain("conclusion=success\ntitle=Published Reg at");
   });
 
+  it("moves the pointer forward from a shallow checkout (actions/checkout's default depth 1)", async () => {
+    const store = path.join(tmp, "store-registry");
+    const work = path.join(tmp, "reg-work");
+    git(tmp, "clone", "-q", registryBare, work);
+    commitFiles(work, { "README.md": "the Reg registry\n" }, "readme");
+    git(work, "push", "-q", "origin", "main");
+    const shallow = path.join(tmp, "reg-shallow");
+    git(tmp, "clone", "-q", "--depth=1", `file://${registryBare}`, shallow);
+    const sha = git(shallow, "rev-parse", "HEAD");
+    const r = await runAction({ workspace: shallow, event: push("refs/heads/main", sha, "https://github.com/acme/Reg.git"), inputs: { store } });
+    expect(r.stdout).toContain("the checkout is shallow");
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(store, "registries"), "utf8")).toBe(`/registry/${REG_UUID}/${git(shallow, "rev-parse", "HEAD^{tree}")}\n`);
+  });
+
   it("publishes into S3 with the workflow's AWS_* credentials (the bundled S3 client)", async () => {
     const s3Env = inject("s3Env");
     const url = await freshS3Url(s3Env, "action");
