@@ -428,6 +428,8 @@ export function readMixProject(source: string): MixProject {
     const pairs = linksV.k === "map" ? linksV.v : linksV.k === "list" ? linksV.v.map((x) => (x.k === "tuple" ? ([x.v[0], x.v[1]] as [Value, Value]) : null)) : null;
     if (!pairs || pairs.some((x) => x === null)) throw new SourceError(`mix.exs:${line}: package links must be a map of name => url`);
     for (const [k, v] of pairs as Array<[Value, Value]>) links.push([str(k, "package links", line)!, str(v, "package links", line)!]);
+    // Elixir iterates small maps in key order, so that is the order mix hex.build writes.
+    if (linksV.k === "map") links.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   }
   if (kwGet(pkg, "exclude_patterns") !== undefined) {
     const ex = kwGet(pkg, "exclude_patterns")!;

@@ -98,7 +98,7 @@ describe("mix.exs shapes that must parse", () => {
     expect(p).toMatchObject({ app: "jsonish", version: "1.4.1", elixir: "~> 1.11", description: "A blazing fast JSON parser and generator in pure Elixir." });
     expect(p.package).toEqual({
       licenses: ["Apache-2.0"],
-      links: [["GitHub", "https://github.com/acme/jsonish"], ["Changelog", "https://hexdocs.pm/jsonish/changelog.html"]],
+      links: [["Changelog", "https://hexdocs.pm/jsonish/changelog.html"], ["GitHub", "https://github.com/acme/jsonish"]],
       files: ["lib", ".formatter.exs", "mix.exs", "README*", "LICENSE*", "CHANGELOG*"],
     });
     expect(p.requirements).toEqual([
