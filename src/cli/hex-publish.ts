@@ -15,8 +15,8 @@ Input (one of):
                            the tag, without Elixir or Erlang: mix.exs is read statically (literal
                            values only), rebar3 projects from src/<app>.app.src, rebar.config and
                            rebar.lock ({vsn, git} becomes the tag). The version must equal the tag.
-  --ref <tag>              the tag to publish (v1.2.3 or 1.2.3); default: the version tag on the
-                           default branch's head
+  --ref <tag>              the tag to publish (v1.2.3 or 1.2.3); default: the one version tag
+                           on HEAD (for a URL, the default branch's head)
   --tarball <file>         a tarball made by \`mix hex.build\` or \`rebar3 hex build\`; checked
                            (VERSION, CHECKSUM, metadata.config, contents.tar.gz) and stored byte for byte
 

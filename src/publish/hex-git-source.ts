@@ -11,7 +11,7 @@ export interface TaggedTree {
 
 /**
  * The files of a package repository at a tag, read from git objects (never a checkout). Without
- * --ref the tag must point at the default branch's head.
+ * --ref exactly one version tag must point at HEAD (a clone's default branch).
  */
 export async function openTaggedTree(source: string, ref: string | undefined, env: NodeJS.ProcessEnv): Promise<TaggedTree> {
   const repo = await GitRepository.open(source, { env, refresh: true });
@@ -29,7 +29,7 @@ export async function openTaggedTree(source: string, ref: string | undefined, en
     } else {
       commit = await repo.resolveCommit();
       const tags = (await git("tag", "--points-at", commit)).split("\n").filter((t) => /^v?\d+\.\d+\.\d+/.test(t));
-      if (tags.length === 0) throw new Error(`${repo.display}: the default branch's head ${commit.slice(0, 12)} has no version tag; tag it (v1.2.3) or pass --ref <tag>`);
+      if (tags.length === 0) throw new Error(`${repo.display}: HEAD ${commit.slice(0, 12)} has no version tag; tag it (v1.2.3) or pass --ref <tag>`);
       if (tags.length > 1) throw new Error(`${repo.display}: head ${commit.slice(0, 12)} has several version tags (${tags.join(", ")}); pass --ref <tag>`);
       tag = tags[0]!;
     }
