@@ -50,6 +50,7 @@ try {
   report("baseline: git clone of a small repo over smart HTTP", `${clone.toFixed(0)} ms`);
 
   const julia: number[] = [];
+  const answered: number[] = [];
   for (let i = 2; i <= 5; i++) {
     commitFiles(foo, { "Project.toml": `name = "Foo"\nuuid = "${FOO}"\nversion = "0.${i}.0"\n` }, `0.${i}.0`);
     git(foo, "tag", `v0.${i}.0`);
@@ -57,10 +58,12 @@ try {
     const tree = git(foo, "rev-parse", `v0.${i}.0^{tree}`);
     const t0 = performance.now();
     await w.deliverPush("Foo.jl", `refs/tags/v0.${i}.0`);
+    answered.push(performance.now() - t0);
     await waitFor(() => existsSync(path.join(w.storeDir, `package/${FOO}/${tree}`)));
     await w.app.app.queue.idle();
     julia.push(performance.now() - t0);
   }
+  report("webhook answered (signed tag delivery -> 200), median", `${median(answered).toFixed(0)} ms`);
   report("julia: tag delivery -> registered + objects in store (first)", `${julia[0]!.toFixed(0)} ms (${(julia[0]! / clone).toFixed(1)}x clone)`);
   report("julia: tag delivery -> registered + objects in store (median warm)", `${median(julia.slice(1)).toFixed(0)} ms (${(median(julia.slice(1)) / clone).toFixed(1)}x clone)`);
 
