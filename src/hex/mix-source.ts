@@ -182,7 +182,8 @@ class Evaluator {
     if (end < body.length) return { k: "dyn", line: body[end]?.line ?? f.line, what: `the body of ${name}, which has several expressions` };
     this.calling.add(name);
     try {
-      return this.eval(body, f.line);
+      const v = this.eval(body, f.line);
+      return v.k === "dyn" && !v.what.includes(" in ") ? { ...v, what: `${v.what} in ${name}()` } : v;
     } finally {
       this.calling.delete(name);
     }
@@ -362,6 +363,7 @@ function need(v: Value | undefined, what: string): Exclude<Value, { k: "dyn" }> 
 }
 
 function kwGet(list: Value | undefined, key: string): Value | undefined {
+  if (list?.k === "map") return list.v.find(([k]) => k.k === "atom" && k.v === key)?.[1];
   if (!list || list.k !== "list") return undefined;
   for (const item of list.v) {
     if (item.k === "tuple" && item.v.length === 2 && item.v[0]!.k === "atom" && item.v[0]!.v === key) return item.v[1];
@@ -421,7 +423,7 @@ export function readMixProject(source: string): MixProject {
   const version = str(kwGet(p, "version"), "version", line);
   if (!version) throw new SourceError(`mix.exs:${line}: project/0 has no version:`);
   const pkg = need(kwGet(p, "package"), "package");
-  if (pkg !== undefined && pkg.k !== "list") throw new SourceError(`mix.exs:${line}: package must be a keyword list`);
+  if (pkg !== undefined && pkg.k !== "list" && pkg.k !== "map") throw new SourceError(`mix.exs:${line}: package must be a keyword list`);
   const linksV = need(kwGet(pkg, "links"), "package links");
   const links: Array<[string, string]> = [];
   if (linksV) {

@@ -136,6 +136,69 @@ describe("mix.exs shapes that must parse", () => {
   });
 });
 
+const TOOLING = `defmodule Gadget.MixProject do
+  use Mix.Project
+
+  def project() do
+    [
+      app: :gadget,
+      version: "2.0.0-beta.3",
+      elixirc_paths: elixirc_paths(Mix.env()),
+      aliases: aliases(),
+      releases: releases(),
+      docs: docs(),
+      package: package(),
+      deps: deps(),
+      xref: [exclude: [Mix, :crypto]]
+    ]
+  end
+
+  defp elixirc_paths(:test), do: ["lib", "test/support"]
+  defp elixirc_paths(_), do: ["lib"]
+
+  defp aliases do
+    [setup: ["deps.get"], "assets.build": ["esbuild default"], test: ["ecto.create --quiet", "test"]]
+  end
+
+  def releases, do: [gadget: [steps: [:assemble, &Gadget.Release.wrap/1]]]
+
+  defp docs do
+    [groups_for_functions: [Parsers: &(&1[:kind] == :parser)], before_closing_body_tag: &tag/1]
+  end
+
+  defp tag(:html), do: """
+  <script>window.x = { a: "$$" };</script>
+  """
+  defp tag(_), do: ""
+
+  defp package do
+    %{licenses: ["MIT"], links: %{"Docs" => "https://example.invalid/docs"}}
+  end
+
+  defp deps do
+    [
+      {:gear, "~> 1.0"},
+      # {:sprocket, github: "acme/sprocket"},
+      {:lever, "~> 0.3.0-rc.1"}
+    ]
+  end
+end
+`;
+
+describe("mix.exs tooling sections that need no evaluation", () => {
+  it("reads a package given as a map and skips captures, heredoc helpers, quoted keyword keys and multi-clause functions", () => {
+    const p = readMixProject(TOOLING);
+    expect(p).toMatchObject({ app: "gadget", version: "2.0.0-beta.3" });
+    expect(p.package).toMatchObject({ licenses: ["MIT"], links: [["Docs", "https://example.invalid/docs"]] });
+    expect(p.requirements.map((r) => `${r.name} ${r.requirement}`)).toEqual(["gear ~> 1.0", "lever ~> 0.3.0-rc.1"]);
+  });
+
+  it("names the helper a computed dependency list comes from", () => {
+    const src = TOOLING.replace('{:lever, "~> 0.3.0-rc.1"}\n    ]\n  end', '{:lever, "~> 0.3.0-rc.1"}\n    ] ++ extra_deps()\n  end\n\n  defp extra_deps do\n    if System.get_env("CI"), do: [], else: [{:dbg, "~> 1.0"}]\n  end');
+    expect(() => readMixProject(src)).toThrow(/^mix.exs:4\d: deps is the expression `if System.get_env\("CI"\).*` in extra_deps\(\); pkgpub reads mix.exs without running Elixir/);
+  });
+});
+
 describe("dynamic mix.exs refused with the line and what to do", () => {
   const cases: Array<[string, string, RegExp]> = [
     ["File.read! version", LIBRARY.replace('@version "1.4.1"', '@version File.read!("VERSION") |> String.trim()'), /^mix.exs:4: version is the expression `File.read!\("VERSION"\)/],
