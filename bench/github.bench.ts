@@ -8,7 +8,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { registerPackage } from "../src/publish/registration.js";
-import { tokenGitEnv } from "../src/publish/run-git.js";
+import { tokenGitEnv } from "../src/publish/git-token.js";
 import { startWorld, OWNER } from "../test/github/support/world.js";
 import { commitFiles, git, GIT_ENV } from "../test/support/git-repo.js";
 import { median, report } from "./util.js";

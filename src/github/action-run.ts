@@ -3,7 +3,8 @@
 import { existsSync } from "node:fs";
 import { appendFile, readFile } from "node:fs/promises";
 import path from "node:path";
-import { git, gitText, tokenGitEnv } from "../publish/run-git.js";
+import { runGit as git, gitText } from "../git/run-git.js";
+import { tokenGitEnv } from "../publish/git-token.js";
 import { openStore } from "../store/open-store.js";
 import type { ActionInputs } from "./action-inputs.js";
 import type { RepoConfig } from "./config.js";

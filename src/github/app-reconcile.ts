@@ -2,7 +2,7 @@
 // installation's token, serialized with webhook jobs through the same queue keys.
 
 import type { Probot } from "probot";
-import { tokenGitEnv } from "../publish/run-git.js";
+import { tokenGitEnv } from "../publish/git-token.js";
 import type { AppDeps } from "./app.js";
 import { CONFIG_FILE, sameOrigin } from "./app.js";
 import { parseRepoConfig } from "./config.js";

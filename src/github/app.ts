@@ -2,7 +2,7 @@
 // (serialized per registry / Hex repository); the outcome lands as a check run on the commit.
 
 import type { ApplicationFunction, Context } from "probot";
-import { tokenGitEnv } from "../publish/run-git.js";
+import { tokenGitEnv } from "../publish/git-token.js";
 import { parseRepoConfig } from "./config.js";
 import { planPush, queueKey, type PushInfo } from "./jobs.js";
 import { KeyedQueue, RecentSet } from "./queue.js";

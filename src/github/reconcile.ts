@@ -5,7 +5,8 @@
 import { z } from "zod";
 import { RegistrationError } from "../julia/registration/register.js";
 import { compareVersions, parseVersion } from "../julia/registration/versions.js";
-import { gitText, redact } from "../publish/run-git.js";
+import { redactSecrets as redact } from "../git/redact.js";
+import { gitText } from "../git/run-git.js";
 import type { Store } from "../store/store.js";
 import { normalizeUrl } from "./jobs.js";
 import type { Publishers } from "./publishers.js";

@@ -1,6 +1,7 @@
 // Runs one job through the publish functions and says what happened, as a check run would show it.
 
-import { gitText, redact } from "../publish/run-git.js";
+import { redactSecrets as redact } from "../git/redact.js";
+import { gitText } from "../git/run-git.js";
 import type { Store } from "../store/store.js";
 import type { Job } from "./jobs.js";
 import { ownerRepo } from "./jobs.js";

@@ -8,7 +8,9 @@ import { parseProject } from "../julia/registration/project.js";
 import { packageRelPath, planRegistration, RegistrationError, type RegistrationPlan } from "../julia/registration/register.js";
 import { parseRegistryToml } from "../julia/registration/registry-files.js";
 import { checkRelativePath } from "../julia/registry-toml.js";
-import { git, GitError, gitText, isGitUrl, redact } from "./run-git.js";
+import { redactSecrets as redact } from "../git/redact.js";
+import { runGit as git, GitError, gitText } from "../git/run-git.js";
+import { isGitUrl } from "./git-token.js";
 
 export interface RegisterOptions {
   /** Registry repository: a local path or a git URL. */
