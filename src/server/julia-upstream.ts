@@ -13,7 +13,8 @@ import { fanOut, type Sink } from "./fan-out.js";
 import { HttpError } from "./http-error.js";
 import type { Metrics } from "./metrics.js";
 import { storeKey, type Resource } from "./resource-path.js";
-import { storeEntity } from "./store-entity.js";
+import { storeEntity, type EntityLook } from "./store-entity.js";
+import { tailFile, type GrowingFile } from "./tail-stream.js";
 import { immutableEntity, type MemoryCache } from "./memory-cache.js";
 import type { Upstream } from "./upstream.js";
 
@@ -23,6 +24,12 @@ const MAX_REGISTRIES_BYTES = 1 << 20;
 
 type FetchOutcome = "cached" | "absent" | "unverified" | "failed";
 
+interface Download {
+  outcome: Promise<FetchOutcome>;
+  /** Resolves once the upstream answered 200 and the body is being written (null otherwise). */
+  streaming: Promise<{ growing: GrowingFile; length: number } | null>;
+}
+
 /**
  * Julia fallthrough to an upstream Pkg server: /registries merged with the upstream's list, and
  * misses on registry/package/artifact fetched from it, streamed to the client and kept in the
@@ -31,7 +38,7 @@ type FetchOutcome = "cached" | "absent" | "unverified" | "failed";
 export class JuliaUpstream {
   private registriesCache: { lines: string[]; at: number } | null = null;
   private registriesFetch: Promise<string[] | null> | null = null;
-  private readonly inflight = new Map<string, Promise<FetchOutcome>>();
+  private readonly inflight = new Map<string, Download>();
   private readonly absent = new Map<string, number>();
 
   constructor(
@@ -119,45 +126,46 @@ export class JuliaUpstream {
     if (req.method === "HEAD") return this.head(key, state);
 
     const pending = this.inflight.get(key);
-    if (pending) {
-      // Someone is fetching it already: wait for that one download, then serve the cache.
-      state.source = "shared-miss";
-      const outcome = await pending;
-      if (outcome === "absent") return null;
-      if (outcome === "failed") throw new HttpError(502, `upstream ${this.upstream.origin} could not provide /${key}`);
-      const e = await storeEntity(this.cache.reader, key, req, look);
-      if (!e) throw new HttpError(502, `upstream ${this.upstream.origin} sent /${key} but it did not verify; not served from cache`);
-      return e;
-    }
+    if (pending) return this.follow(key, pending, req, state, look);
     this.metrics.cacheResult("julia", "miss");
     state.source = "miss";
     // Registered before the first await, so that every concurrent miss finds it.
     let resolveOutcome!: (o: FetchOutcome) => void;
-    const outcome = new Promise<FetchOutcome>((r) => (resolveOutcome = r));
-    this.inflight.set(key, outcome);
-    outcome.finally(() => this.inflight.delete(key));
+    let resolveStreaming!: (s: { growing: GrowingFile; length: number } | null) => void;
+    const download: Download = {
+      outcome: new Promise<FetchOutcome>((r) => (resolveOutcome = r)),
+      streaming: new Promise((r) => (resolveStreaming = r)),
+    };
+    this.inflight.set(key, download);
+    download.outcome.finally(() => this.inflight.delete(key));
+    const fail = (o: FetchOutcome) => {
+      resolveStreaming(null);
+      resolveOutcome(o);
+    };
     let res;
     try {
       res = await this.upstream.get(key);
     } catch (err) {
-      resolveOutcome("failed");
+      fail("failed");
       throw err;
     }
     if (res.status === 404 || res.status === 410) {
       res.body?.destroy();
       this.absent.set(key, Date.now() + NEGATIVE_TTL_MS);
-      resolveOutcome("absent");
+      fail("absent");
       return null;
     }
     if (res.status !== 200 || !res.body) {
       res.body?.destroy();
-      resolveOutcome("failed");
+      fail("failed");
       throw new HttpError(502, `upstream ${this.upstream.origin} answered ${res.status} for /${key}`);
     }
     const body = res.body;
     const length = Number(res.headers["content-length"]);
     const client = new PassThrough();
-    this.fill(key, resource, body, client, Number.isSafeInteger(length) ? length : undefined).then(
+    this.fill(key, resource, body, client, Number.isSafeInteger(length) ? length : undefined, (growing) =>
+      resolveStreaming(growing ? { growing, length: Number.isSafeInteger(length) ? length : -1 } : null),
+    ).then(
       (o) => resolveOutcome(o),
       () => resolveOutcome("unverified"),
     );
@@ -178,8 +186,57 @@ export class JuliaUpstream {
     };
   }
 
+  /**
+   * A concurrent miss of a resource already being fetched: it reads the download's temp file as
+   * it grows (one upstream request for all), or, once that is over, the cache.
+   */
+  private async follow(key: string, download: Download, req: IncomingMessage, state: RequestState, look: EntityLook): Promise<Entity | null> {
+    state.source = "shared-miss";
+    const streaming = await download.streaming;
+    // Join a download only while it is arriving; a finished one is being verified, and the
+    // cache (or a fresh fetch) is the answer then.
+    if (streaming && streaming.growing.active()) {
+      let body: Readable | null = null;
+      try {
+        body = await tailFile(streaming.growing);
+      } catch {
+        // The download already finished and its temp file moved on: use the outcome below.
+      }
+      if (body) {
+        const b = body;
+        return {
+          size: streaming.length,
+          etag: `"miss-${process.hrtime.bigint().toString(36)}"`,
+          contentType: "application/x-gzip",
+          cacheControl: IMMUTABLE,
+          headers: { "X-Cache": "miss" },
+          streamOnly: true,
+          async open() {
+            return b;
+          },
+          discard() {
+            b.destroy();
+          },
+        };
+      }
+    }
+    const outcome = await download.outcome;
+    if (outcome === "absent") return null;
+    if (outcome === "failed") throw new HttpError(502, `upstream ${this.upstream.origin} could not provide /${key}`);
+    const e = await storeEntity(this.cache.reader, key, req, look);
+    if (!e) throw new HttpError(502, `upstream ${this.upstream.origin} sent /${key} but it did not verify; not served from cache`);
+    return e;
+  }
+
   /** Downloads into a temp file and the client at once; commits to the cache only if verified. */
-  private async fill(key: string, resource: Resource, body: Readable, client: PassThrough, length: number | undefined): Promise<FetchOutcome> {
+  private async fill(
+    key: string,
+    resource: Resource,
+    body: Readable,
+    client: PassThrough,
+    length: number | undefined,
+    started: (growing: GrowingFile | null) => void,
+  ): Promise<FetchOutcome> {
     const expected = resource.kind === "artifact" || resource.kind === "package" || resource.kind === "registry" ? resource.hash : "";
     const rules = resource.kind === "registry" ? REGISTRY_RULES : PACKAGE_RULES;
     const cacheable = length === undefined || length <= this.cache.maxBytes;
@@ -197,10 +254,31 @@ export class JuliaUpstream {
     hashing.catch(() => undefined);
     const sinks: Sink[] = [{ stream: client, optional: true }, { stream: gunzip, optional: true }];
     if (temp) sinks.push({ stream: temp.stream, optional: true });
+    let fileDone!: (complete: boolean) => void;
+    if (temp) {
+      const stream = temp.stream;
+      let flowing = true;
+      body.once("close", () => (flowing = false));
+      body.once("end", () => (flowing = false));
+      started({ file: temp.file, written: () => stream.bytesWritten, active: () => flowing, done: new Promise<boolean>((r) => (fileDone = r)) });
+      stream.once("error", () => fileDone(false));
+    } else {
+      started(null);
+    }
+    const downloaded = fanOut(body, sinks).then(
+      async () => {
+        if (temp) await finished(temp.stream).then(() => fileDone(length === undefined || temp.stream.bytesWritten === length), () => fileDone(false));
+      },
+      (err: unknown) => {
+        if (temp) fileDone(false);
+        throw err;
+      },
+    );
     try {
-      await fanOut(body, sinks);
+      await downloaded;
     } catch (err) {
       client.destroy(err as Error);
+      temp?.stream.destroy();
       if (temp) await this.cache.discard(temp.file);
       this.log.warn({ upstream: this.upstream.origin, key, err: (err as Error).message }, "upstream download failed");
       return "unverified";

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import path from "node:path";
 import { existsSync } from "node:fs";
 import { PassThrough } from "node:stream";
+import { get } from "node:http";
 import { FsStore } from "../../src/store/fs-store.js";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/server/start-server.js";
 import { tempDir } from "../support/git-repo.js";
@@ -174,6 +175,53 @@ describe("Julia upstream fallthrough", () => {
       expect(r.body.equals(art.gz)).toBe(true);
     }
     expect(upstream.count(p)).toBe(1);
+  });
+
+  it("streams a download in progress to later clients of the same miss (no waiting for the end)", async () => {
+    const p = `/artifact/${art.hash}`;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let sentFirst!: () => void;
+    const firstSent = new Promise<void>((r) => (sentFirst = r));
+    upstream.routes.set(p, async (_req, res) => {
+      res.writeHead(200, { "Content-Length": String(art.gz.length) });
+      res.write(art.gz.subarray(0, 5000), () => sentFirst());
+      await gate;
+      res.end(art.gz.subarray(5000));
+    });
+    const s = await serve();
+    const u = new URL(s.url);
+    // Each client reports its first bytes, then its whole body.
+    const client = () => {
+      let first!: () => void;
+      const gotFirst = new Promise<void>((r) => (first = r));
+      const body = new Promise<{ status: number; xcache: unknown; bytes: Buffer }>((resolve, reject) => {
+        get({ host: u.hostname, port: u.port, path: p, agent: false }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => {
+            chunks.push(c);
+            first();
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, xcache: res.headers["x-cache"], bytes: Buffer.concat(chunks) }));
+          res.on("error", reject);
+        }).on("error", reject);
+      });
+      return { gotFirst, body };
+    };
+    const leader = client();
+    await firstSent;
+    await leader.gotFirst;
+    const followers = Array.from({ length: 4 }, () => client());
+    // While the upstream is still holding back the rest, every follower already has bytes.
+    await Promise.all(followers.map((f) => f.gotFirst));
+    release();
+    for (const c of [leader, ...followers]) {
+      const r = await c.body;
+      expect(r.status).toBe(200);
+      expect(r.bytes.equals(art.gz)).toBe(true);
+    }
+    expect(upstream.count(p)).toBe(1);
+    await waitFor(async () => (await raw(s.url, p, { method: "HEAD" })).headers["x-cache"] === "hit");
   });
 
   it("answers 404 when the upstream has nothing, and HEAD asks the upstream with HEAD", async () => {

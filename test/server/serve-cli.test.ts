@@ -49,7 +49,7 @@ describe("pkgpub serve as a process", () => {
     let err = "";
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-    for (let i = 0; i < 200 && !/on (http:\S+)/.test(out); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 400 && !/JULIA_PKG_SERVER=\S+\n/.test(out); i++) await new Promise((r) => setTimeout(r, 25));
     const url = /on (http:\/\/\S+)/.exec(out)?.[1];
     expect(url, err).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(out).toContain(`JULIA_PKG_SERVER=${url}`);
