@@ -2,6 +2,7 @@
 // (serialized per registry / Hex repository); the outcome lands as a check run on the commit.
 
 import type { ApplicationFunction, Context } from "probot";
+import { redactSecrets } from "../git/redact.js";
 import { tokenGitEnv } from "../publish/git-token.js";
 import { parseRepoConfig } from "./config.js";
 import { planPush, queueKey, type PushInfo } from "./jobs.js";
@@ -105,17 +106,22 @@ export function createPkgpubApp(deps: AppDeps): PkgpubApp {
       return;
     }
     const created = await context.octokit.rest.checks.create({ owner, repo, name: CHECK_NAME, head_sha: push.commit, status: "queued", output: { title: "Queued", summary: `Waiting for earlier work on ${job.kind === "hex-package" ? `Hex repository ${job.hexRepo}` : "the registry"}.` } });
-    const outcome = await queue.run(queueKey(job), async () => {
-      await context.octokit.rest.checks.update({ owner, repo, check_run_id: created.data.id, status: "in_progress" });
-      // A fresh installation token per job: queued jobs may start long after the delivery.
-      const { token } = (await context.octokit.auth({ type: "installation" })) as { token: string };
-      const origin = new URL(push.cloneUrl).origin;
-      return runJob(job, {
-        ...deps,
-        gitEnv: tokenGitEnv(token, origin, deps.env ?? process.env),
-        log: (line) => context.log.info(line),
-        openPullRequest: async (pr) => (await context.octokit.rest.pulls.create(pr)).data.html_url,
-      });
+    const outcome = await queue.run(queueKey(job), async (): Promise<Outcome> => {
+      try {
+        await context.octokit.rest.checks.update({ owner, repo, check_run_id: created.data.id, status: "in_progress" });
+        // A fresh installation token per job: queued jobs may start long after the delivery.
+        const { token } = (await context.octokit.auth({ type: "installation" })) as { token: string };
+        const origin = new URL(push.cloneUrl).origin;
+        return await runJob(job, {
+          ...deps,
+          gitEnv: tokenGitEnv(token, origin, deps.env ?? process.env),
+          log: (line) => context.log.info(line),
+          openPullRequest: async (pr) => (await context.octokit.rest.pulls.create(pr)).data.html_url,
+        });
+      } catch (err) {
+        // Whatever fails here, the check run must not stay "in progress".
+        return { conclusion: "failure", title: "pkgpub failed", summary: redactSecrets((err as Error).message), log: [] };
+      }
     });
     if (outcome.conclusion === "failure") pushes.delete(pushKey);
     record(outcome);

@@ -53,12 +53,21 @@ function hexInstall(deps: JobDeps, repo: string, name: string, version: string):
   ].join("\n");
 }
 
+const MAX_LISTED = 50;
+
+function listKeys(keys: string[]): string {
+  if (keys.length === 0) return "";
+  const shown = keys.slice(0, MAX_LISTED).map((k) => `  - \`${k}\``);
+  if (keys.length > MAX_LISTED) shown.push(`  - … and ${keys.length - MAX_LISTED} more`);
+  return `\n${shown.join("\n")}`;
+}
+
 async function publishRegistry(job: { registry: string; branch?: string; commit: string }, store: Store, deps: JobDeps, log: (l: string) => void) {
   const report = await deps.publishers.julia({ registry: job.registry, branch: job.branch, ref: job.commit, store, gitEnv: deps.gitEnv, log });
   const lines = [
     `Registry **${report.registry.name}** (${report.registry.uuid}) at ${report.registry.commit.slice(0, 12)}, tree ${report.registry.tree}, into ${store.description}.`,
     "",
-    `- objects written: ${report.built.length}${report.built.length ? `\n${report.built.map((k) => `  - \`${k}\``).join("\n")}` : ""}`,
+    `- objects written: ${report.built.length}${listKeys(report.built)}`,
     `- versions already in the store: ${report.skipped}`,
     `- registries pointer: ${report.registry.pointer}`,
   ];
