@@ -87,7 +87,11 @@ export function createApp(options: AppOptions): (req: IncomingMessage, res: Serv
     state.route = routeLabel(parsed.resource);
     options.access?.(parsed.resource, req, state);
     for (let attempt = 0; ; attempt++) {
-      const entity = await resolve(parsed.resource, req, state);
+      let entity = await resolve(parsed.resource, req, state);
+      // Behind tokens, no shared cache (CDN, corporate proxy) may keep a copy for others.
+      if (visibility === "private" && entity.cacheControl.startsWith("public")) {
+        entity = { ...entity, cacheControl: `private${entity.cacheControl.slice("public".length)}` };
+      }
       try {
         const sent = await sendEntity(req, res, entity);
         await sent.done;
