@@ -66,7 +66,7 @@ export class HexMirror implements ResourceSource {
     const ok = await this.freshRegistry(key, r, state);
     if (!ok) return null;
     const meta = this.meta.get(key)!;
-    const contentType = r.kind === "public_key" ? "application/x-pem-file" : "application/octet-stream";
+    const contentType = r.kind === "public_key" ? "application/x-pem-file" : r.kind === "installs" ? "text/plain; charset=utf-8" : "application/octet-stream";
     const e = await storeEntity(this.cache.reader, key, req, { contentType, cacheControl: "public, max-age=60" });
     if (!e) throw new HttpError(502, `mirror cache lost ${key}; retry`);
     this.cache.touch(key);

@@ -22,7 +22,9 @@ export type HexResource =
   | { kind: "versions" }
   | { kind: "public_key" }
   | { kind: "package"; name: string }
-  | { kind: "tarball"; name: string; version: string };
+  | { kind: "tarball"; name: string; version: string }
+  /** Hex's update check (installs/hex-1.x.csv and .signed), passed through by mirrors. */
+  | { kind: "installs"; file: string };
 
 export type Resource =
   | { kind: "index" }
@@ -115,6 +117,10 @@ function parseHex(rest: string[], ok: (r: Resource) => ParseResult): ParseResult
     if (!HEX_VERSION.test(version)) return bad(`malformed version ${JSON.stringify(version)}`);
     return hex({ kind: "tarball", name, version });
   }
+  if (what === "installs") {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(arg)) return bad(`malformed installs file name ${JSON.stringify(arg)}`);
+    return hex({ kind: "installs", file: arg });
+  }
   return unknown("unknown resource");
 }
 
@@ -133,6 +139,7 @@ export function storeKey(resource: Resource): string | null {
       const r = resource.resource;
       if (r.kind === "package") return `${base}/packages/${r.name}`;
       if (r.kind === "tarball") return `${base}/tarballs/${r.name}-${r.version}.tar`;
+      if (r.kind === "installs") return `${base}/installs/${r.file}`;
       return `${base}/${r.kind}`;
     }
     default:

@@ -64,6 +64,21 @@ describe("Hex mirror", () => {
     for (const p of repo.files.keys()) expect(upstream.count(p), p).toBe(1);
   });
 
+  it("passes Hex's update check files (installs/) through", async () => {
+    serveRepo(upstream, repo);
+    const csv = Buffer.from("2.0.0,abc123,1.14.0\n");
+    const sig = Buffer.from("c2lnbmF0dXJl\n");
+    upstream.bytes("/installs/hex-1.x.csv", csv);
+    upstream.bytes("/installs/hex-1.x.csv.signed", sig);
+    const s = await serve({ allow: ["alpha"] });
+    const a = await raw(s.url, "/repos/hexpm/installs/hex-1.x.csv");
+    expect(a.status).toBe(200);
+    expect(a.body.equals(csv)).toBe(true);
+    expect((await raw(s.url, "/repos/hexpm/installs/hex-1.x.csv.signed")).body.equals(sig)).toBe(true);
+    expect((await raw(s.url, "/repos/hexpm/installs/nope.csv")).status).toBe(404);
+    expect((await raw(s.url, "/repos/hexpm/installs/.hidden")).status).toBe(400);
+  });
+
   it("revalidates registry resources after their TTL with the upstream's ETag", async () => {
     serveRepo(upstream, repo);
     const s = await serve({ registryTtl: 0.001 });
