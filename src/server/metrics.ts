@@ -14,8 +14,17 @@ export class Metrics {
   static readonly BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
   inFlight = 0;
 
+  private readonly labelMemo = new Map<string, string>();
+
   request(route: string, method: string, status: number): void {
-    inc(this.requests, labels({ route, method, status: String(status) }));
+    // Built once per (route, method, status): this runs on every request.
+    const memo = `${route}\u0000${method}\u0000${status}`;
+    let key = this.labelMemo.get(memo);
+    if (key === undefined) {
+      key = labels({ route, method, status: String(status) });
+      if (this.labelMemo.size < 10_000) this.labelMemo.set(memo, key);
+    }
+    inc(this.requests, key);
   }
 
   bytesSent(route: string, n: number): void {
