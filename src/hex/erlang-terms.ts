@@ -160,6 +160,8 @@ function tokenize(text: string, file: string): Tok[] {
 
 const utf8 = new TextEncoder();
 
+const MAX_DEPTH = 1000;
+
 /** Parses every term in the text. */
 export function parseTerms(text: string, file: string): Term[] {
   const toks = tokenize(text, file);
@@ -239,7 +241,18 @@ export function parseTerms(text: string, file: string): Term[] {
       return { t: "bin", v: Uint8Array.from(bytes) };
     }
   };
+  // Nesting is bounded so that a hostile file gets a clear error, not a stack overflow.
+  let depth = 0;
   const term = (): Term => {
+    if (depth >= MAX_DEPTH) err(`terms nested more than ${MAX_DEPTH} deep`);
+    depth++;
+    try {
+      return termAt();
+    } finally {
+      depth--;
+    }
+  };
+  const termAt = (): Term => {
     const t = peek() ?? err("unexpected end of file");
     pos++;
     switch (t.k) {
