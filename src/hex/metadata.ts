@@ -29,6 +29,8 @@ export class MetadataError extends Error {
 }
 
 export const PACKAGE_NAME = /^[a-z][a-z0-9_]*$/;
+/** A repository as requirements name it: "hexpm", "acme", or an organisation's "hexpm:acme". */
+const REPOSITORY_NAME = /^[a-z0-9][a-z0-9_-]*(:[a-z0-9][a-z0-9_-]*)?$/;
 
 export function validatePackageName(name: string, where: string): void {
   if (!PACKAGE_NAME.test(name)) {
@@ -74,9 +76,14 @@ function requirements(t: Term | undefined): Requirement[] {
   if (!items) throw new MetadataError(`${FILE}: requirements must be a list`);
   return items.map(({ key, body }) => {
     const name = key ?? text(lookup(body, "name"), "requirements name", true)!;
+    // Clients turn these into paths (packages/<name>, repos/<repository>).
+    validatePackageName(name, `${FILE} requirements`);
     const where = `requirements ${name}`;
     const requirement = lookup(body, "requirement");
     const repository = lookup(body, "repository");
+    if (repository !== undefined && !REPOSITORY_NAME.test(text(repository, `${where} repository`, true)!)) {
+      throw new MetadataError(`${FILE} ${where}: repository ${JSON.stringify(termText(repository))} is not a repository name`);
+    }
     return {
       name,
       app: text(lookup(body, "app"), `${where} app`, false) ?? name,
@@ -96,6 +103,14 @@ export function parseMetadata(configText: string): HexMetadata {
   }
   const top: Term = { t: "list", v: terms };
   for (const t of terms) if (t.t !== "tuple" || t.v.length !== 2 || keyName(t.v[0]!) === undefined) throw new MetadataError(`${FILE}: every term must be {Key, Value}`);
+  // hex_core keeps the last of duplicate keys and this reader the first: refuse them, so that
+  // what is checked here is what clients read.
+  const keys = new Set<string>();
+  for (const t of terms) {
+    const k = keyName((t as { v: Term[] }).v[0]!)!;
+    if (keys.has(k)) throw new MetadataError(`${FILE}: key ${k} appears more than once`);
+    keys.add(k);
+  }
   const linksTerm = lookup(top, "links");
   const links: Array<[string, string]> = [];
   if (linksTerm !== undefined) {
