@@ -133,7 +133,9 @@ export class HexRepository {
       const started = Date.now();
       const current = await this.readPackage(name);
       let pkg = change(current?.pkg ?? { name, repository: this.name, releases: [] });
-      if (!this.conditional) pkg = await this.repairFromTarballs(pkg);
+      // Releases whose tarball is stored but which packages/<name> lacks (a write lost to a race
+      // on a store without conditional writes) come back with every update of the package.
+      pkg = await this.repairFromTarballs(pkg);
       const body = signPackage(pkg, this.privateKey);
       // Signing is deterministic: equal bytes mean nothing changed, so a re-run writes nothing.
       if (current && sameBytes(current.bytes, body)) return pkg;

@@ -164,6 +164,26 @@ describe.each<StoreKind>(["directory", "s3"])("hex publish into a %s store", (ki
     expect(await snapshot(store)).toEqual(before);
   });
 
+  it("the next publish repairs index entries lost to a race (stale packages/<name> and versions)", async () => {
+    const file = (n: string, v: string) => writeFile(`${n}-${v}.tar`, simpleTarball(n, v));
+    expect((await record(publish("--repo", "race", "--private-key", keyFile, "--tarball", file("alpha", "0.1.0")))).code).toBe(0);
+    const staleAlpha = await readObject(store, "repos/race/packages/alpha");
+    const staleVersions = await readObject(store, "repos/race/versions");
+    expect((await record(publish("--repo", "race", "--private-key", keyFile, "--tarball", file("alpha", "0.2.0")))).code).toBe(0);
+    expect((await record(publish("--repo", "race", "--private-key", keyFile, "--tarball", file("beta", "1.0.0")))).code).toBe(0);
+    // What a last writer holding an old read would leave behind on a store without conditional writes.
+    await store.put("repos/race/packages/alpha", staleAlpha);
+    await store.put("repos/race/versions", staleVersions);
+    expect((await record(publish("--repo", "race", "--private-key", keyFile, "--tarball", file("alpha", "0.3.0")))).code).toBe(0);
+    expect(openPackage(await readObject(store, "repos/race/packages/alpha"), pub, "race", "alpha", "alpha").releases.map((r) => r.version)).toEqual(["0.1.0", "0.2.0", "0.3.0"]);
+    const versions = openVersions(await readObject(store, "repos/race/versions"), pub, "race", "versions");
+    expect(versions.packages).toEqual([
+      { name: "alpha", versions: ["0.1.0", "0.2.0", "0.3.0"], retired: [] },
+      { name: "beta", versions: ["1.0.0"], retired: [] },
+    ]);
+    expect(openNames(await readObject(store, "repos/race/names"), pub, "race", "names").packages.map((p) => p.name)).toEqual(["alpha", "beta"]);
+  });
+
   it("retires and unretires a release in packages/<name> and versions", async () => {
     const retire = await record(runCli(["hex", "retire", "--repo", "acme", "--store", spec, "--private-key", keyFile, "foo", "0.1.0", "--reason", "security", "--message", "CVE-2024-1"], env));
     expect(retire.code).toBe(0);
