@@ -8,7 +8,7 @@ import type { Store } from "../../src/store/store.js";
 import { runCli } from "../support/cli.js";
 import { tempDir } from "../support/git-repo.js";
 import { openTestStores, type StoreKind } from "../support/stores.js";
-import { makeMixProject, makeRebarProject, newKeyPem, readObject, snapshot, vector } from "./support/fixtures.js";
+import { makeMixProject, makeRebarProject, newKeyPem, readObject, snapshot, vector, vectorText } from "./support/fixtures.js";
 import { metadataText, rawTarball, simpleTarball } from "./support/tarballs.js";
 
 const s3Env = inject("s3Env");
@@ -129,7 +129,15 @@ describe.each<StoreKind>(["directory", "s3"])("hex publish into a %s store", (ki
     expect(Buffer.from(pkg.releases[0]!.outerChecksum)).toEqual(Buffer.from(readHexTarball(await readObject(store, "repos/acme/tarballs/foo-0.1.0.tar")).outerChecksum));
   });
 
-  it("publishes a mix-built tarball byte for byte (list-form requirements)", async () => {
+  it("reads mix's list-form requirements from a --tarball", async () => {
+    const file = writeFile("listform.tar", rawTarball(vectorText("mix_style_metadata.config").replace(/<<"foo">>/g, '<<"listform">>')));
+    const r = await record(publish("--repo", "listform", "--private-key", keyFile, "--tarball", file));
+    expect(r.code).toBe(0);
+    const pkg = openPackage(await readObject(store, "repos/listform/packages/listform"), pub, "listform", "listform", "packages/listform");
+    expect(pkg.releases[0]!.dependencies).toEqual([{ package: "jason", requirement: "~> 1.4", repository: "hexpm" }]);
+  });
+
+  it("publishes a tarball byte for byte into a second repository with its own key (map-form requirements)", async () => {
     const file = path.join(tmp.dir, "foo-0.1.0-vector.tar");
     writeFileSync(file, vector("foo-0.1.0.tar"));
     // The vector is foo 0.1.0 too: publish it into a second repository with its own key.
