@@ -34,6 +34,8 @@ export interface AppOptions {
   before?: ResourceSource[];
   after?: ResourceSource[];
   access?: AccessCheck;
+  /** Writes the per-request line (same shape as the logger's) faster than the logger would. */
+  requestLog?: (fields: Record<string, unknown>) => void;
   /** Small immutable objects held in memory (shared with the upstream caches). */
   memory?: MemoryCache;
   /** Cache-Control prefix for stored resources: "public" normally, "private" when tokens guard them. */
@@ -129,6 +131,7 @@ export function createApp(options: AppOptions): (req: IncomingMessage, res: Serv
         remote,
       };
       if (error) log.error({ ...line, err: errorSummary(error) }, "request failed");
+      else if (options.requestLog) options.requestLog(line);
       else log.info(line, "request");
     };
     handle(req, res, state).then(

@@ -71,6 +71,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           ? (stdoutDestination = pino.destination({ dest: 1, sync: false, minLength: 4096 }))
           : (options.log as NodeJS.WritableStream),
       );
+  // The request line is the one log call per request: written as pino would write it
+  // ({"level":30,"time":…,…,"msg":"request"}) without its general-purpose serializer.
+  const lineSink = isLogger(options.log) ? undefined : (stdoutDestination ?? (options.log as NodeJS.WritableStream));
+  const requestLog = lineSink
+    ? (fields: Record<string, unknown>) => {
+        if (log.isLevelEnabled("info")) lineSink.write(`${JSON.stringify({ level: 30, time: Date.now(), ...fields, msg: "request" })}\n`);
+      }
+    : undefined;
   const metrics = options.metrics ?? new Metrics();
   const access = new AccessControl(options.tokens ?? []);
   const memory = new MemoryCache();
@@ -111,6 +119,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     access: access.check,
     visibility: access.enabled ? "private" : "public",
     memory,
+    requestLog,
   });
   const server = createServer(
     {
