@@ -134,6 +134,21 @@ describe("Julia upstream fallthrough", () => {
     expect(metrics).toMatch(/pkgpub_cache_requests_total\{upstream="julia",result="miss"\} 3/);
   });
 
+  it("keeps the cache under its size limit, evicting the least recently used", async () => {
+    const a = `/package/${PKG}/${pkg.hash}`;
+    const b = `/artifact/${art.hash}`;
+    upstream.bytes(a, pkg.gz);
+    upstream.bytes(b, art.gz);
+    // Room for the artifact or the package, not both.
+    const s = await serve({ cache: { dir: path.join(t.dir, `cache-${n++}`), maxBytes: art.gz.length + pkg.gz.length - 1 } });
+    await raw(s.url, a);
+    await waitFor(async () => (await raw(s.url, a, { method: "HEAD" })).headers["x-cache"] === "hit");
+    await raw(s.url, b);
+    await waitFor(async () => (await raw(s.url, b, { method: "HEAD" })).headers["x-cache"] === "hit");
+    expect((await raw(s.url, a)).headers["x-cache"]).toBe("miss");
+    expect(upstream.count(a)).toBe(2);
+  });
+
   it("serves a corrupted upstream package but never caches it", async () => {
     const p = `/package/${PKG}/${pkg.hash}`;
     upstream.bytes(p, pkg2.gz); // the wrong tree under this hash
