@@ -159,7 +159,15 @@ export class HexRepository {
       if (!entry.key.endsWith(".tar") || out.releases.some((r) => r.version === version)) continue;
       const got = await this.read(entry.key);
       if (!got) continue;
-      out = withRelease(out, releaseOf(readHexTarball(got.bytes, entry.key), this.name));
+      let tarball;
+      try {
+        tarball = readHexTarball(got.bytes, entry.key);
+      } catch (err) {
+        this.log(`skipping ${entry.key}: ${(err as Error).message}`);
+        continue;
+      }
+      if (tarball.metadata.name !== pkg.name || tarball.metadata.version !== version) continue;
+      out = withRelease(out, releaseOf(tarball, this.name));
     }
     return out;
   }
