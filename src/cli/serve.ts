@@ -14,8 +14,9 @@ log line per request. Stops on SIGTERM/SIGINT after finishing the requests in fl
 Every setting can come from the config file, an environment variable or a flag (flags win,
 then the environment, then the file). See pkgpub.example.toml and docs/configuration.md.
 
-  --config <file>   a TOML config file; also PKGPUB_CONFIG
-${KEYS.map((k) => `  ${`${k.flag} <value>`.padEnd(34)}${k.help}; also ${k.env}`).join("\n")}
+  --config <file>
+      a TOML config file; also PKGPUB_CONFIG
+${KEYS.map((k) => `  ${k.flag} <value>\n      ${k.help}; also ${k.env}`).join("\n")}
 `;
 
 const command: Command = {
