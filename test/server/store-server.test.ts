@@ -180,6 +180,9 @@ describe.each(makers)("pkgpub serve over the %s", (_name, make) => {
       `/repos/acme/tarballs/foo_bar.tar`,
       `/repos/acme/packages/foo\\bar`,
       `/${"a".repeat(5000)}`,
+      // Absolute-form targets never make the server fetch anything: they are refused.
+      `http://169.254.169.254/latest/meta-data`,
+      `http://127.0.0.1:1/registries`,
       `/artifact/${"a".repeat(2000)}`,
     ];
     for (const p of malformed) {
