@@ -43,6 +43,7 @@ export class KeyError extends Error {
  * never quotes the text: it is a secret.
  */
 export function parsePrivateKey(pem: string, source: string): KeyObject {
+  if (pem.includes("ENCRYPTED")) throw new KeyError(`${source}: the private key is encrypted; give pkgpub an unencrypted key (kept in a secret store, e.g. env:VAR from a CI secret)`);
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: pem, format: "pem" });

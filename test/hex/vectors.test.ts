@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, createPrivateKey } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -112,6 +112,8 @@ describe("signatures and keys", () => {
       expect(String(err)).not.toContain(text.slice(40, 80));
     }
     expect(() => parsePrivateKey(vectorText("keys/pub_spki.pem"), "k")).toThrow(/not a PEM private key/);
+    const encrypted = createPrivateKey(vectorText("keys/priv.pem")).export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "pw" }).toString();
+    expect(() => parsePrivateKey(encrypted, "key.pem")).toThrow("key.pem: the private key is encrypted");
   });
 });
 
