@@ -77,6 +77,14 @@ export class ByteReader {
     }
   }
 
+  /** Reads and discards everything left, so that errors of the source (a bad gzip trailer) surface. */
+  async drain(): Promise<void> {
+    while (await this.fill()) {
+      this.offset += this.pending.length;
+      this.pending = new Uint8Array(0);
+    }
+  }
+
   /** Stops the source (e.g. closes a file or socket) when reading ends early. */
   async close(): Promise<void> {
     await this.iterator.return?.();

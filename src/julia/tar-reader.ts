@@ -95,7 +95,12 @@ async function readMemberHeader(
     const block = await reader.read(BLOCK);
     if (block.length === 0) return null;
     if (block.length < BLOCK) throw new TarFormatError("truncated header", offset);
-    if (block.every((b) => b === 0)) return null;
+    if (block.every((b) => b === 0)) {
+      // End of archive. Read the rest anyway: a damaged compressed stream (a cut gzip
+      // trailer) only reports its error at its end, and Pkg's decompressor would see it.
+      await reader.drain();
+      return null;
+    }
     checkChecksum(block, offset);
     const version = cString(block, 263, 2).replace(/\0/g, "");
     if (!/^0* *$/.test(version)) throw new TarFormatError(`unsupported tar version field ${JSON.stringify(version)}`, offset);
