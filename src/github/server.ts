@@ -40,6 +40,9 @@ export function checkWebhookSecret(secret: string | undefined): string {
   return secret;
 }
 
+/** GitHub caps webhook payloads at 25 MB. */
+const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
+
 export async function startAppServer(options: AppServerOptions): Promise<AppServer> {
   const secret = checkWebhookSecret(options.webhookSecret);
   const app = createPkgpubApp(options.deps);
@@ -54,6 +57,13 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   const webhookPath = options.webhookPath ?? "/api/github/webhooks";
   const middleware = await createNodeMiddleware(app.appFn, { probot, webhooksPath: webhookPath });
   const server = http.createServer((req, res) => {
+    if (req.method === "POST" && !(Number(req.headers["content-length"]) <= MAX_WEBHOOK_BYTES)) {
+      // The signature can be checked only once the body is read: refuse to buffer more than
+      // GitHub ever sends. The rest is drained unread, so the sender sees the answer.
+      res.writeHead(413, { "content-type": "text/plain", connection: "close" }).end(`webhook bodies are limited to ${MAX_WEBHOOK_BYTES} bytes with a Content-Length\n`);
+      req.resume();
+      return;
+    }
     if (req.method === "GET" && req.url === "/healthz") {
       res.writeHead(200, { "content-type": "text/plain" }).end(`ok ${app.queue.size} queued\n`);
       return;
