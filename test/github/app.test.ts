@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { readFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -97,6 +99,9 @@ describe("push to the registry's default branch", () => {
     // Cloning went through the token-checked smart HTTP server, never anonymously.
     expect(w.gitHttp.requests.length).toBeGreaterThan(0);
     expect(w.gitHttp.requests.every((q) => q.authorized)).toBe(true);
+    const anonymous = { ...GIT_ENV, GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "/bin/false" };
+    // (async: the git server runs in this process)
+    await expect(promisify(execFile)("git", ["ls-remote", w.url("AcmeRegistry")], { env: anonymous })).rejects.toThrow(/401|Authentication failed|could not read Username/);
   });
 
   it("treats a redelivery (same delivery id) as a no-op", async () => {
