@@ -84,10 +84,20 @@ export class JuliaUpstream {
     return Buffer.concat(chunks).toString("utf8").split("\n").filter((l) => l !== "");
   }
 
-  /** The upstream's lines, reused for the TTL; stale ones when it is down; null if never had. */
+  /**
+   * The upstream's lines, reused for the TTL. After it, the last list is still answered at once
+   * while a refresh runs in the background: every Pkg operation asks for /registries, and a
+   * slow or dead upstream must not hold them up. Only a first fetch is waited for; null if the
+   * upstream never answered.
+   */
   private async upstreamRegistries(): Promise<string[] | null> {
     const cached = this.registriesCache;
     if (cached && Date.now() - cached.at < this.registriesTtlMs) return cached.lines;
+    const refresh = this.refreshRegistries();
+    return cached ? cached.lines : refresh;
+  }
+
+  private refreshRegistries(): Promise<string[] | null> {
     this.registriesFetch ??= (async () => {
       try {
         const res = await this.upstream.get("registries");

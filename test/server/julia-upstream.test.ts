@@ -85,6 +85,29 @@ describe("Julia upstream fallthrough", () => {
     expect(upstream.count("/registries")).toBe(1);
   });
 
+  it("answers /registries from the last list while a refresh is pending, then serves the new one", async () => {
+    upstream.bytes("/registries", Buffer.from(`/registry/${GENERAL}/${general.hash}\n`));
+    const s = await serve({ julia: { upstream: upstream.url, registriesTtl: 0.001 } });
+    expect((await raw(s.url, "/registries")).body.toString()).toContain(general.hash);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const newer = "9".repeat(40);
+    upstream.routes.set("/registries", async (_req, res) => {
+      await gate;
+      const body = Buffer.from(`/registry/${GENERAL}/${newer}\n`);
+      res.writeHead(200, { "Content-Length": String(body.length) });
+      res.end(body);
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    // The upstream has not answered (it cannot: the gate is closed), yet /registries does.
+    const during = await raw(s.url, "/registries");
+    expect(during.status).toBe(200);
+    expect(during.body.toString()).toContain(general.hash);
+    await waitFor(() => upstream.count("/registries") === 2);
+    release();
+    await waitFor(async () => (await raw(s.url, "/registries")).body.toString().includes(newer));
+  });
+
   it("follows a same-origin redirect for /registries (as pkg.julialang.org's flavours do)", async () => {
     upstream.routes.set("/registries", (_req, res) => {
       res.writeHead(302, { Location: "/registries.eager", "Content-Length": "0" });
