@@ -58,13 +58,17 @@ export function createPkgpubApp(deps: AppDeps): PkgpubApp {
     const { owner, repo } = context.repo();
     const record = (value: Outcome | { skipped: string }) => outcomes.set(context.id, value);
     let raw: unknown;
+    let unreadable: string | undefined;
     try {
       raw = await context.config(CONFIG_FILE);
     } catch (err) {
-      context.log.warn(`cannot read .github/${CONFIG_FILE}: ${(err as Error).message}`);
-      raw = null;
+      // Bad YAML is the repository's to fix (reported below); anything else (the API failing)
+      // propagates, so that a redelivery of this event is tried again.
+      const message = (err as Error).message;
+      if (!/could not be parsed|is not an object/i.test(message)) throw err;
+      unreadable = message.replace(/^\[@probot\/octokit-plugin-config\] /, "");
     }
-    if (raw === null) {
+    if (raw === null && unreadable === undefined) {
       record({ skipped: `no .github/${CONFIG_FILE}` });
       return;
     }
@@ -78,6 +82,7 @@ export function createPkgpubApp(deps: AppDeps): PkgpubApp {
     };
     let config;
     try {
+      if (unreadable !== undefined) throw new Error(unreadable);
       config = parseRepoConfig(raw, `${push.fullName}/.github/${CONFIG_FILE}`);
     } catch (err) {
       const outcome: Outcome = { conclusion: "failure", title: `Invalid .github/${CONFIG_FILE}`, summary: (err as Error).message, log: [] };

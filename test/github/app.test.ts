@@ -243,6 +243,18 @@ describe("configuration", () => {
     expect(run?.output?.summary).toMatch(/acme\/Bad\/.github\/pkgpub.yml: hex_repo: lowercase letters/);
   });
 
+  it("reports YAML that does not parse", async () => {
+    const broken = w.createRepo("Broken", { "README.md": "x\n" });
+    git(broken, "tag", "v1.0.0");
+    w.push("Broken");
+    w.github.setFile(`${OWNER}/Broken`, ".github/pkgpub.yml", "kind: [hex-package\n");
+    await w.deliverPush("Broken", "refs/tags/v1.0.0");
+    await w.app.app.queue.idle();
+    const [run] = checkRunsFor("Broken", git(broken, "rev-parse", "HEAD"));
+    expect(run?.conclusion).toBe("failure");
+    expect(run?.output?.summary).toMatch(/pkgpub.yml \(invalid YAML\)/);
+  });
+
   it("refuses a registry that is not on the App's GitHub (a local path, another host)", async () => {
     const pkg = w.createRepo("Stray.jl", { "Project.toml": `name = "Stray"\nuuid = "57a00000-0000-4000-8000-000000000001"\nversion = "0.1.0"\n`, "src/Stray.jl": "module Stray end\n" });
     git(pkg, "tag", "v0.1.0");
