@@ -17,7 +17,8 @@ from its .github/pkgpub.yml (or the org's .github repository):
   kind: julia-package           # tag v1.2.3: register in the registry, then publish
   registry: https://github.com/acme/AcmeRegistry.git
   register: push                # or pull-request
-  subdir: julia/Foo             # optional
+  subdir: julia/Foo             # optional; or, for several packages in one repository:
+  subdirs: { Foo: julia/Foo, Bar: julia/Bar }   # a tag Foo-v1.2.3 picks julia/Foo
   kind: hex-package             # tag v1.2.3: hex publish of the source at the tag
   hex_repo: acme
   store: s3://bucket/prefix     # optional; must be allowed by PKGPUB_STORE / PKGPUB_STORES

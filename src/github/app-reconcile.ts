@@ -35,7 +35,7 @@ export async function reconcileInstallations(probot: Probot, deps: AppDeps, queu
         const t = byStore.get(key)!;
         if (c.kind === "julia-registry") t.registry.push({ url: repo.clone_url, branch: c.branch });
         if (c.kind === "julia-package" && !sameOrigin(c.registry, repo.clone_url)) throw new Error(`registry ${c.registry} is not on ${new URL(repo.clone_url).origin}`);
-        if (c.kind === "julia-package") t.julia_package.push({ url: repo.clone_url, registry: c.registry, subdir: c.subdir, register: c.register });
+        if (c.kind === "julia-package") t.julia_package.push({ url: repo.clone_url, registry: c.registry, subdir: c.subdir, subdirs: c.subdirs, register: c.register });
         if (c.kind === "hex-package") t.hex_package.push({ url: repo.clone_url, repo: c.hex_repo });
       } catch (err) {
         total.failed.push(`${repo.full_name}: ${(err as Error).message}`);

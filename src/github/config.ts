@@ -24,6 +24,8 @@ export const repoConfigSchema = z.discriminatedUnion("kind", [
     registry: gitUrl,
     /** The package's directory in the repository (tags are then <Name>-v1.2.3). */
     subdir: z.string().min(1).optional(),
+    /** Several packages in one repository: name → directory; a tag <Name>-v1.2.3 picks one. */
+    subdirs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a package name"), z.string().min(1)).optional(),
     /** push: commit to the registry's branch and publish; pull-request: push a branch and open a PR. */
     register: z.enum(["push", "pull-request"]).default("push"),
   }).strict(),
@@ -36,6 +38,15 @@ export const repoConfigSchema = z.discriminatedUnion("kind", [
 ]);
 
 export type RepoConfig = z.infer<typeof repoConfigSchema>;
+
+/** Which directory a Julia package tag is for: `subdir`, or the `subdirs` entry its <Name>- prefix names. */
+export function subdirForTag(config: { subdir?: string; subdirs?: Record<string, string> }, tag: string): { subdir?: string } | { skip: string } {
+  if (!config.subdirs) return { subdir: config.subdir };
+  const name = /^([A-Za-z_][A-Za-z0-9_]*)-v\d/.exec(tag)?.[1];
+  const subdir = name === undefined ? undefined : config.subdirs[name];
+  if (subdir === undefined) return { skip: `tag ${tag} names none of the packages in subdirs (${Object.keys(config.subdirs).join(", ")})` };
+  return { subdir };
+}
 
 /** Validates a parsed config file; the error names the file and each field at fault. */
 export function parseRepoConfig(value: unknown, source: string): RepoConfig {

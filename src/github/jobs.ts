@@ -1,6 +1,6 @@
 // From a push (App webhook or Action event) and the repository's config to the work to do: pure.
 
-import type { RepoConfig } from "./config.js";
+import { subdirForTag, type RepoConfig } from "./config.js";
 
 export interface PushInfo {
   ref: string;
@@ -46,7 +46,9 @@ export function planPush(push: PushInfo, config: RepoConfig): Plan {
     }
     case "julia-package":
       if (!tag) return { skip: `${push.ref} is not a tag` };
-      return { job: { ...base, kind: "julia-package", package: push.cloneUrl, tag, subdir: config.subdir, registry: config.registry, mode: config.register } };
+      const picked = subdirForTag(config, tag);
+      if ("skip" in picked) return picked;
+      return { job: { ...base, kind: "julia-package", package: push.cloneUrl, tag, subdir: picked.subdir, registry: config.registry, mode: config.register } };
     case "hex-package":
       if (!tag) return { skip: `${push.ref} is not a tag` };
       if (!/^v?\d+\.\d+\.\d+/.test(tag)) return { skip: `${tag} is not a version tag` };

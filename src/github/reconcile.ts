@@ -8,12 +8,23 @@ import { compareVersions, parseVersion } from "../julia/registration/versions.js
 import { redactSecrets as redact } from "../git/redact.js";
 import { gitText } from "../git/run-git.js";
 import type { Store } from "../store/store.js";
+import { subdirForTag } from "./config.js";
 import { normalizeUrl } from "./jobs.js";
 import type { Publishers } from "./publishers.js";
 
 export const reconcileTargetsSchema = z.object({
   registry: z.array(z.object({ url: z.string().min(1), branch: z.string().min(1).optional() }).strict()).default([]),
-  julia_package: z.array(z.object({ url: z.string().min(1), registry: z.string().min(1), subdir: z.string().min(1).optional(), register: z.enum(["push", "pull-request"]).default("push") }).strict()).default([]),
+  julia_package: z
+    .array(
+      z.object({
+        url: z.string().min(1),
+        registry: z.string().min(1),
+        subdir: z.string().min(1).optional(),
+        subdirs: z.record(z.string(), z.string().min(1)).optional(),
+        register: z.enum(["push", "pull-request"]).default("push"),
+      }).strict(),
+    )
+    .default([]),
   hex_package: z.array(z.object({ url: z.string().min(1), repo: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/) }).strict()).default([]),
 }).strict();
 
@@ -83,7 +94,12 @@ export async function reconcile(targets: ReconcileTargets, deps: ReconcileDeps):
     for (const tag of tags) {
       const what = `${redact(p.url)} ${tag}`;
       try {
-        const r = await serialize(juliaKey(p.registry), () => deps.publishers.register({ registry: p.registry, package: p.url, ref: tag, subdir: p.subdir, push: true, gitEnv: deps.gitEnv, log }));
+        const picked = subdirForTag(p, tag);
+        if ("skip" in picked) {
+          report.unchanged.push(`${what}: ${picked.skip}`);
+          continue;
+        }
+        const r = await serialize(juliaKey(p.registry), () => deps.publishers.register({ registry: p.registry, package: p.url, ref: tag, subdir: picked.subdir, push: true, gitEnv: deps.gitEnv, log }));
         if (r.plan.kind === "Already registered") report.unchanged.push(`${what}: ${r.plan.name} v${r.plan.version} already registered`);
         else report.done.push(`${what}: registered ${r.plan.name} v${r.plan.version}`);
       } catch (err) {

@@ -23,6 +23,14 @@ describe("which pushes become work", () => {
     expect(planPush(push("refs/tags/nightly"), hex)).toEqual({ skip: "nightly is not a version tag" });
     expect(planPush(push("refs/tags/v0.3.1"), hex)).toMatchObject({ job: { kind: "hex-package", hexRepo: "acme", tag: "v0.3.1" } });
   });
+  it("a monorepo's tag <Name>-v1.2.3 picks that package's directory from subdirs", () => {
+    const mono = parseRepoConfig({ kind: "julia-package", registry: "https://github.com/acme/Reg.git", subdirs: { Foo: "julia/Foo", Bar: "libs/Bar" } }, "cfg");
+    expect(planPush(push("refs/tags/Bar-v0.4.0"), mono)).toMatchObject({ job: { subdir: "libs/Bar", tag: "Bar-v0.4.0" } });
+    expect(planPush(push("refs/tags/Foo-v1.0.0"), mono)).toMatchObject({ job: { subdir: "julia/Foo" } });
+    expect(planPush(push("refs/tags/v1.0.0"), mono)).toEqual({ skip: "tag v1.0.0 names none of the packages in subdirs (Foo, Bar)" });
+    expect(planPush(push("refs/tags/Baz-v1.0.0"), mono)).toMatchObject({ skip: expect.stringContaining("Baz-v1.0.0 names none") });
+  });
+
   it("serializes per registry (a package's registration with its registry's pushes) and per Hex repository", () => {
     const regJob = planPush(push("refs/heads/main", { cloneUrl: "https://github.com/acme/Reg.git" }), registry);
     const pkgJob = planPush(push("refs/tags/Foo-v1.0.0"), pkg);

@@ -46,9 +46,21 @@ beforeAll(async () => {
   git(widget, "tag", "v1.0.0");
   commitFiles(widget, { "mix.exs": mix("1.1.0") }, "1.1.0");
   git(widget, "tag", "v1.1.0");
+  const mono = makeRepo(path.join(root, "mono"), {
+    "julia/Baz/Project.toml": `name = "Baz"\nuuid = "ba200000-0000-4000-8000-0000000000c2"\nversion = "0.1.0"\n`,
+    "julia/Baz/src/Baz.jl": "module Baz end\n",
+    "libs/Qux/Project.toml": `name = "Qux"\nuuid = "90c00000-0000-4000-8000-0000000000c3"\nversion = "2.0.0"\n`,
+    "libs/Qux/src/Qux.jl": "module Qux end\n",
+  }).dir;
+  git(mono, "tag", "Baz-v0.1.0");
+  git(mono, "tag", "Qux-v2.0.0");
   writeFileSync(
     path.join(root, "reconcile.toml"),
-    `[[julia_package]]\nurl = "file://${foo}"\nregistry = "file://${regBare}"\n\n[[hex_package]]\nurl = "file://${widget}"\nrepo = "acme"\n`,
+    [
+      `[[julia_package]]\nurl = "file://${foo}"\nregistry = "file://${regBare}"\n`,
+      `[[julia_package]]\nurl = "file://${mono}"\nregistry = "file://${regBare}"\nsubdirs = { Baz = "julia/Baz", Qux = "libs/Qux" }\n`,
+      `[[hex_package]]\nurl = "file://${widget}"\nrepo = "acme"\n`,
+    ].join("\n"),
   );
 });
 afterAll(() => cleanup());
@@ -61,7 +73,10 @@ describe("pkgpub reconcile", () => {
     expect(r.stdout).toMatch(/unchanged: .* v0.9.0: not a release of this package/);
     expect(r.stdout).toContain("acme/widget 1.1.0 published");
     expect(r.code).toBe(0);
-    expect(git(regBare, "log", "--format=%s", "-3", "main").split("\n")).toEqual(["New version: Foo v0.4.0", "New version: Foo v0.3.0", "New version: Foo v0.2.0"]);
+    expect(git(regBare, "log", "--format=%s", "-5", "main").split("\n")).toEqual([
+      "New package: Qux v2.0.0", "New package: Baz v0.1.0", "New version: Foo v0.4.0", "New version: Foo v0.3.0", "New version: Foo v0.2.0",
+    ]);
+    expect(git(regBare, "show", "main:Q/Qux/Package.toml")).toContain(`subdir = "libs/Qux"`);
     const keys = Object.keys(await snapshot());
     for (const v of ["0.1.0", "0.2.0", "0.3.0", "0.4.0"]) expect(keys).toContain(`package/${FOO}/${git(foo, "rev-parse", `v${v}^{tree}`)}`);
     expect(keys).toEqual(expect.arrayContaining(["repos/acme/tarballs/widget-1.0.0.tar", "repos/acme/tarballs/widget-1.1.0.tar", "repos/acme/versions"]));
