@@ -37,6 +37,14 @@ describe("planRegistration", () => {
     expect(() => plan(files, project("Foo", "f0000000-0000-4000-8000-000000000001", "0.2.0"), "v0.2.0")).toThrow(/F\/Foo\/Compat.toml: overlapping ranges for julia at version 0.1.0/);
   });
 
+  it("refuses a standard library name with another UUID (RegistryTools' wrong_stdlib_uuid)", () => {
+    const reg = { "Registry.toml": `name = "R"\nuuid = "a0000000-0000-4000-8000-000000000000"\n\n[packages]\n` };
+    const bad = project("Foo", "f0000000-0000-4000-8000-000000000001", "0.1.0", `[deps]\nRandom = "9a3f8284-a2c9-5f02-9a11-000000000000"\n`);
+    expect(() => plan(reg, bad)).toThrow(/\[deps\] Random = 9a3f8284-a2c9-5f02-9a11-000000000000: the standard library Random is 9a3f8284-a2c9-5f02-9a11-845980a1fd5c/);
+    const good = project("Foo", "f0000000-0000-4000-8000-000000000001", "0.1.0", `[deps]\nRandom = "9a3f8284-a2c9-5f02-9a11-845980a1fd5c"\n`);
+    expect(plan(reg, good).files["F/Foo/Deps.toml"]).toBe(`[0]\nRandom = "9a3f8284-a2c9-5f02-9a11-845980a1fd5c"\n`);
+  });
+
   it("names the Project.toml field at fault", () => {
     expect(() => project("Foo", "f0000000-0000-4000-8000-000000000001", "0.1.0", `[compat]\nExample = "1.x"\n`)).toThrow(/Project.toml: \[compat\] Example: invalid version specifier "1.x"/);
     expect(() => parseProject(`name = "Foo"\nuuid = "f0000000-0000-4000-8000-000000000001"\n`, "Project.toml at v1")).toThrow(/Project.toml at v1: "version" is missing/);

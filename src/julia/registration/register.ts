@@ -14,6 +14,7 @@ import {
   type VersionsToml,
 } from "./registry-files.js";
 import { printToml, type PrintTable } from "./toml-print.js";
+import { STDLIB_UUIDS } from "./stdlibs.js";
 import { compatValue, parseVersion, sameVersion } from "./versions.js";
 
 export interface RegistrationInput {
@@ -94,6 +95,13 @@ export function planRegistration(input: RegistrationInput): RegistrationPlan {
   if (!/^[0-9a-f]{40}$/.test(treeHash)) throw new RegistrationError(`not a git tree hash: ${treeHash}`);
   checkTag(input);
   const version = projectVersion(project);
+
+  for (const [section, deps] of [["deps", project.deps], ["weakdeps", project.weakdeps]] as const) {
+    for (const [name, uuid] of Object.entries(deps)) {
+      const stdlib = Object.hasOwn(STDLIB_UUIDS, name) ? STDLIB_UUIDS[name] : undefined;
+      if (stdlib !== undefined && stdlib !== uuid) throw new RegistrationError(`Project.toml [${section}] ${name} = ${uuid}: the standard library ${name} is ${stdlib}`);
+    }
+  }
 
   const registryText = input.read("Registry.toml");
   if (registryText === undefined) throw new RegistrationError("the registry has no Registry.toml at its root");

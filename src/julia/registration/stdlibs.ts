@@ -1,0 +1,33 @@
+// Julia's standard libraries by name (as Julia's Manifest files record them). A dependency with
+// one of these names but another UUID is a mistake RegistryTools refuses (wrong_stdlib_uuid).
+
+export const STDLIB_UUIDS: Readonly<Record<string, string>> = {
+  ArgTools: "0dad84c5-d112-42e6-8d28-ef12dabb789f",
+  Artifacts: "56f22d72-fd6d-98f1-02f0-08ddc0907c33",
+  Base64: "2a0f44e3-6c83-55bd-87e4-b1978d98bd5f",
+  Dates: "ade2ca70-3891-5945-98fb-dc099432e06a",
+  Downloads: "f43a241f-c20a-4ad4-852c-f6b1247861c6",
+  FileWatching: "7b1f6079-737a-58dc-b8bc-7a2ca5c1b5ee",
+  InteractiveUtils: "b77e0a4c-d291-57a0-90e8-8db25a27a240",
+  LibCURL: "b27032c2-a3e7-50c8-80cd-2d36dbcbfd21",
+  LibGit2: "76f85450-5226-5b5a-8eaa-529ad045b433",
+  Libdl: "8f399da3-3557-5675-b5ff-fb832c97cbdb",
+  LinearAlgebra: "37e2e46d-f89d-539d-b4ee-838fcccc9c8e",
+  Logging: "56ddb016-857b-54e1-b83d-db4d58db5568",
+  Markdown: "d6f4376e-aef5-505a-96c1-9c027394607a",
+  NetworkOptions: "ca575930-c2e3-43a9-ace4-1e988b2c1908",
+  Pkg: "44cfe95a-1eb2-52ea-b672-e2afdf69b78f",
+  Printf: "de0858da-6303-5e67-8744-51eddeeeb8d7",
+  REPL: "3fa0cd96-eef1-5676-8a61-b3b8758bbffb",
+  Random: "9a3f8284-a2c9-5f02-9a11-845980a1fd5c",
+  SHA: "ea8e919c-243c-51af-8825-aaa63cd721ce",
+  Serialization: "9e88b42a-f829-5b0c-bbe9-9e923198166b",
+  SparseArrays: "2f01184e-e22b-5df5-ae63-d93ebab69eaf",
+  Statistics: "10745b16-79ce-11e8-11f9-7d13ad32a3b2",
+  StyledStrings: "f489334b-da3d-4c2e-b8f0-e476e12c162b",
+  TOML: "fa267f1f-6049-4f14-aa54-33bafae1ed76",
+  Tar: "a4e569a6-e804-4fa4-b0f3-eef7a1d5b13e",
+  Test: "8dfed614-e22c-5e08-85e1-65c5234f0b40",
+  UUIDs: "cf7118a7-6976-5b1a-9a39-7adc72f591a4",
+  Unicode: "4ec0a83e-493e-50e2-b9ac-8f72acf5a8f5",
+};
