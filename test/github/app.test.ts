@@ -152,6 +152,28 @@ describe("tag pushed in a Julia package repository", () => {
   });
 });
 
+describe("tag pushed in a monorepo with Julia packages in subdirectories", () => {
+  it("registers the package the <Name>-v tag names, with its subdirectory's tree, and publishes that tree", async () => {
+    const BAZ = "ba200000-0000-4000-8000-0000000000f3";
+    const mono = w.createRepo("mono", {
+      "README.md": "several packages\n",
+      "julia/Baz/Project.toml": `name = "Baz"\nuuid = "${BAZ}"\nversion = "0.1.0"\n`,
+      "julia/Baz/src/Baz.jl": "module Baz end\n",
+    });
+    git(mono, "tag", "Baz-v0.1.0");
+    w.push("mono");
+    w.github.setFile(`${OWNER}/mono`, ".github/pkgpub.yml", `kind: julia-package\nregistry: ${w.url("AcmeRegistry")}\nsubdirs: { Baz: julia/Baz }\n`);
+    await w.deliverPush("mono", "refs/tags/Baz-v0.1.0");
+    await w.app.app.queue.idle();
+    const bare = path.join(w.root, "served", OWNER, "AcmeRegistry.git");
+    expect(git(bare, "show", "main:B/Baz/Package.toml")).toBe(`name = "Baz"\nuuid = "${BAZ}"\nrepo = "${w.url("mono")}"\nsubdir = "julia/Baz"`);
+    const subtree = git(mono, "rev-parse", "Baz-v0.1.0:julia/Baz");
+    expect(stored(`package/${BAZ}/${subtree}`)).toBe(true);
+    const [run] = checkRunsFor("mono", git(mono, "rev-parse", "HEAD"));
+    expect(run?.output?.title).toBe("Registered and published Baz v0.1.0");
+  });
+});
+
 describe("tag pushed in a Hex package repository", () => {
   it("publishes the source at the tag: tarball and signed indexes; check run shows how to install", async () => {
     const widget = w.createRepo("widget", { "mix.exs": WIDGET_MIX, "lib/widget.ex": "defmodule Widget do\nend\n", "README.md": "# widget\n" });
