@@ -137,7 +137,9 @@ export async function runJob(job: Job, deps: JobDeps): Promise<Outcome> {
   } catch (err) {
     const message = redact(err instanceof Error ? err.message : String(err));
     log(`error: ${message}`);
-    return { conclusion: "failure", title: "pkgpub failed", summary: `${message}\n\nRe-run by pushing again, or run \`pkgpub reconcile\`.`, log: logLines };
+    const tail = logLines.slice(-21, -1);
+    const details = tail.length ? `\n\n<details><summary>last log lines</summary>\n\n\`\`\`\n${tail.join("\n")}\n\`\`\`\n</details>` : "";
+    return { conclusion: "failure", title: "pkgpub failed", summary: `${message}${details}`, log: logLines };
   }
 }
 
