@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { CatFile } from "./cat-file.js";
+import { CatFile, CatFileSequence } from "./cat-file.js";
 import { redactSecrets } from "./redact.js";
 import { GitError, gitText, runGit } from "./run-git.js";
 
@@ -150,6 +150,11 @@ export class GitRepository {
   objects(): CatFile {
     this.catFile ??= new CatFile(this.gitDir, this.env);
     return this.catFile;
+  }
+
+  /** Reads these objects in this order through one pipelined cat-file (see CatFileSequence). */
+  sequence(hashes: readonly string[]): CatFileSequence {
+    return new CatFileSequence(this.gitDir, hashes, this.env);
   }
 
   async readBlob(hash: string): Promise<Buffer> {

@@ -93,10 +93,17 @@ export async function publishJuliaRegistry(options: JuliaPublishOptions): Promis
     const tree = await registry.treeOf(commit);
     const blobs = new Map<string, string>();
     for (const e of await registry.lsTree(tree)) if (e.type === "blob") blobs.set(e.path, e.hash);
-    const readRegistryFile = async (file: string): Promise<string | null> => {
-      const hash = blobs.get(file);
-      return hash ? (await registry.readBlob(hash)).toString("utf8") : null;
-    };
+    // Every registry file is read in one pipelined pass: a large registry has tens of
+    // thousands, and a round trip each would dominate an incremental publish.
+    const wanted = [...blobs].filter(([p]) => p === "Registry.toml" || /^[^/].*\/(Package|Versions)\.toml$/.test(p));
+    const texts = new Map<string, string>();
+    const seq = registry.sequence(wanted.map(([, h]) => h));
+    try {
+      for (const [p, h] of wanted) texts.set(p, (await seq.read(h)).toString("utf8"));
+    } finally {
+      seq.close();
+    }
+    const readRegistryFile = async (file: string): Promise<string | null> => texts.get(file) ?? null;
 
     const registryText = await readRegistryFile("Registry.toml");
     if (registryText === null) throw new Error(`${registry.display} has no Registry.toml at ${commit}`);

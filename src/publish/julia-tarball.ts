@@ -39,13 +39,18 @@ export async function buildTreeTarball(
         throw new Error(`${e.path} has git mode ${e.mode}, which a tarball cannot hold`);
     }
   }
-  const objects = repo.objects();
-  const tar = writeTar(canonicalOrder(entries), (entry) => objects.chunks(blobOf.get(entry.path)!, "blob"));
-  if (!verifyRules) return gzipToFile(tar, file);
-  return gzipToFileChecked(tar, file, async (bytes) => {
-    const actual = await treeHashOfTar(bytes, verifyRules);
-    if (actual !== tree) throw new Error(`tarball tree hash ${actual} does not match ${tree}`);
-  });
+  const ordered = canonicalOrder(entries);
+  const objects = repo.sequence(ordered.flatMap((e) => (e.type === "file" ? [blobOf.get(e.path)!] : [])));
+  try {
+    const tar = writeTar(ordered, (entry) => objects.next(blobOf.get(entry.path)!));
+    if (!verifyRules) return await gzipToFile(tar, file);
+    return await gzipToFileChecked(tar, file, async (bytes) => {
+      const actual = await treeHashOfTar(bytes, verifyRules);
+      if (actual !== tree) throw new Error(`tarball tree hash ${actual} does not match ${tree}`);
+    });
+  } finally {
+    objects.close();
+  }
 }
 
 /** Re-reads a gzip tarball and checks its tree hash by the rule Pkg applies to that kind. */
