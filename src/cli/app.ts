@@ -54,7 +54,9 @@ const command: Command = {
       logLevel: (env.LOG_LEVEL as "info" | undefined) ?? "info",
       reconcileMinutes: Number(env.PKGPUB_RECONCILE_MINUTES ?? 60),
       deps: {
-        publishers: defaultPublishers,
+        // The App publishes registries other people push to: their Package.toml files may
+        // name git URLs only, never paths on this server (where other installations' clones live).
+        publishers: { ...defaultPublishers, julia: (o) => defaultPublishers.julia({ ...o, remoteRepositoriesOnly: true }) },
         openStore: storeResolver(env),
         hexKeyPem: await hexKeyFromEnv(env),
         serverUrl: env.PKGPUB_SERVER_URL,
