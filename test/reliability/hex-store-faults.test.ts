@@ -49,6 +49,7 @@ describe("hex publish with a fault in the k-th store operation (directory store)
   });
 
   it.each<FaultMode>(["fail", "hang", "truncate"])("%s at every k: old releases served, indexes consistent, re-run converges", async (mode) => {
+    const outcomes: string[] = [];
     for (let k = 1; k <= cleanOps.length; k++) {
       const dir = path.join(tmp.dir, `run-${n++}`);
       copyStoreDir(base, dir);
@@ -73,6 +74,12 @@ describe("hex publish with a fault in the k-th store operation (directory store)
       expect(converged.problems, label).toEqual([]);
       expect(missingReleases(converged.indexes, ALL), label).toEqual([]);
       expect([...(await contents(inner)).keys()].sort(), label).toEqual(cleanKeys);
+      // Invariant 4: once converged, another run writes nothing.
+      const idle = new FaultyStore(inner);
+      await publishHexTarball(world, idle, "foo", "0.2.0");
+      expect(idle.ops.filter((op) => !/^(head|get|list) /.test(op)), label).toEqual([]);
+      outcomes.push(result);
     }
+    console.log(`hex ${mode}: ${cleanOps.length} operations, ${outcomes.filter((o) => o.startsWith("threw")).length} runs failed, ${outcomes.filter((o) => o.startsWith("finished")).length} finished`);
   });
 });

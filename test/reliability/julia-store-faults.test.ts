@@ -8,11 +8,14 @@ import { contents, copyStoreDir, juliaProblems, makeJuliaWorld, pointers, publis
 
 /**
  * Invariant 2 for Julia: a publish of commit B over a store serving commit A (and a second
- * registry) gets one fault in its k-th store operation, for every k of a clean run and each
- * kind of fault. Afterwards the store verifies, still serves A (or B, complete), and a plain
+ * registry), and one of the whole registry into a store holding only the second registry, get
+ * one fault in the k-th store operation, for every k of a clean run and each kind of fault. Afterwards the store verifies, still serves A (or B, complete), and a plain
  * re-run converges on exactly what a clean run writes.
  */
-describe("julia publish with a fault in the k-th store operation (directory store)", () => {
+describe.each([
+  { from: "A", label: "commit B over a store serving commit A" },
+  { from: "empty", label: "the whole registry into a store holding only another registry" },
+])("julia publish of $label, with a fault in the k-th store operation (directory store)", ({ from }) => {
   const tmp = tempDir("pkgpub-rel-julia-");
   let world: JuliaWorld;
   const base = path.join(tmp.dir, "base-store");
@@ -24,7 +27,7 @@ describe("julia publish with a fault in the k-th store operation (directory stor
   beforeAll(async () => {
     world = await makeJuliaWorld(tmp.dir);
     const store = new FsStore(base);
-    expect((await publishJulia(world, store, "state-a")).failed).toEqual([]);
+    if (from === "A") expect((await publishJulia(world, store, "state-a")).failed).toEqual([]);
     expect((await publishJulia(world, store, undefined, world.other)).failed).toEqual([]);
     before = await contents(store);
     const dir = path.join(tmp.dir, "clean");
@@ -46,7 +49,7 @@ describe("julia publish with a fault in the k-th store operation (directory stor
     expect(writes.at(-1)).toBe("put registries");
     expect(writes.at(-2)).toMatch(/^put registry\//);
     expect(writes.slice(0, -2).every((w) => /^put (package|artifact)\//.test(w))).toBe(true);
-    expect(cleanOps.length).toBeGreaterThan(8);
+    expect(cleanOps.length).toBeGreaterThan(from === "A" ? 8 : 15);
   });
 
   it.each<FaultMode>(["fail", "hang", "truncate"])("%s at every k: old state kept or new state complete, and a re-run converges", async (mode) => {
@@ -62,14 +65,19 @@ describe("julia publish with a fault in the k-th store operation (directory stor
       );
       const label = `k=${k} (${store.hit}): ${result}`;
       outcomes.push(label);
-      expect(await juliaProblems(world, inner, before), label).toEqual([]);
+      expect(await juliaProblems(world, inner, before, from === "A" ? [world.treeA, world.treeB] : [undefined, world.treeB]), label).toEqual([]);
 
       const again = await publishJulia(world, inner);
       expect(again.failed, label).toEqual([]);
       expect((await pointers(inner)).get(REGISTRY_UUID), label).toBe(world.treeB);
       expect((await verifyJuliaStore(inner)).problems, label).toEqual([]);
       expect([...(await contents(inner)).keys()].sort(), label).toEqual(cleanKeys);
+      // Invariant 4: once converged, another run writes nothing.
+      const idle = new FaultyStore(inner);
+      await publishJulia(world, idle);
+      expect(idle.ops.filter((op) => !/^(head|get|list) /.test(op)), label).toEqual([]);
     }
     expect(outcomes).toHaveLength(cleanOps.length);
+    console.log(`julia from ${from}, ${mode}: ${cleanOps.length} operations, ${outcomes.filter((o) => o.includes("threw")).length} runs failed, ${outcomes.filter((o) => o.includes("finished")).length} finished`);
   });
 });
