@@ -5,7 +5,7 @@ import { commitFiles, git, tempDir } from "../support/git-repo.js";
 import { openTestStores, type StoreKind } from "../support/stores.js";
 import { hexState, makeHexWorld, missingReleases, publishHexTarball, type HexWorld } from "./support/hex-world.js";
 import { makeJuliaWorld, OTHER_UUID, pointers, publishJulia, REGISTRY_UUID, type JuliaWorld } from "./support/julia-world.js";
-import { FULL } from "./support/kill.js";
+import { FULL, LONG_TEST_MS } from "./support/kill.js";
 
 const s3Env = inject("s3Env");
 const PUBLISHERS = 20;
@@ -50,7 +50,7 @@ describe.each<StoreKind>(["directory", "s3"])("concurrent publishers (%s store)"
       expect(state.problems, `round ${round}`).toEqual([]);
       expect(missingReleases(state.indexes, published), `round ${round}`).toEqual([]);
     }
-  });
+  }, LONG_TEST_MS);
 
   it(`${ROUNDS} bursts of ${PUSHES} rapid pushes to one registry: the pointer never moves back`, async () => {
     const { store } = await openTestStores(kind, path.join(tmp.dir, "julia-store"), s3Env);
@@ -97,5 +97,5 @@ describe.each<StoreKind>(["directory", "s3"])("concurrent publishers (%s store)"
     }
     expect((await verifyJuliaStore(store)).problems).toEqual([]);
     if (kind === "s3") console.log(`s3 without conditional writes: pointer moved back ${backwards.length} times in ${ROUNDS} bursts (${backwards.join(", ")})`);
-  });
+  }, LONG_TEST_MS);
 });

@@ -157,5 +157,5 @@ describe("the proxy under load (wrk, 64 connections)", () => {
     expect(load.s404, figures).toBeGreaterThan(0);
     expect(rssEnd, figures).toBeLessThanOrEqual(rssWarm * 1.2);
     expect(server.exitCode).toBeNull();
-  });
+  }, (SECONDS + WARMUP_SECONDS + 60) * 1000);
 });

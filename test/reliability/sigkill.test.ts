@@ -7,7 +7,7 @@ import { tempDir } from "../support/git-repo.js";
 import { openTestStores, type StoreKind } from "../support/stores.js";
 import { hexState, makeHexWorld, missingReleases, publishHexTarball, REPO, type HexWorld } from "./support/hex-world.js";
 import { contents, juliaProblems, makeJuliaWorld, pointers, publishJulia, REGISTRY_UUID, type JuliaWorld } from "./support/julia-world.js";
-import { countChanges, FULL, killAfterChanges, rng, runAndKill, SEED, seed } from "./support/kill.js";
+import { countChanges, FULL, LONG_TEST_MS, killAfterChanges, rng, runAndKill, SEED, seed } from "./support/kill.js";
 
 const s3Env = inject("s3Env");
 
@@ -85,7 +85,7 @@ describe.each<StoreKind>(["directory", "s3"])("SIGKILL during a publish (%s stor
     // Kills that land after the start-up of the process and before the pointer moves are the point.
     expect(outcomes.killedMidway + outcomes.killedBefore + outcomes.killedAfter + outcomes.finished).toBe(TRIALS);
     console.log(`julia ${kind}: ${changes} store changes: ${JSON.stringify(outcomes)}`);
-  });
+  }, LONG_TEST_MS);
 
   it(`hex publish killed at ${TRIALS} random points: consistent, old releases served, re-run converges`, async () => {
     const file = hex.tarball("foo", "0.2.0");
@@ -114,5 +114,5 @@ describe.each<StoreKind>(["directory", "s3"])("SIGKILL during a publish (%s stor
       expect(missingReleases(converged.indexes, [["foo", "0.1.0"], ["bar", "0.1.0"], ["foo", "0.2.0"]]), label).toEqual([]);
     }
     console.log(`hex ${kind}: ${changes} store changes: ${JSON.stringify(outcomes)}`);
-  });
+  }, LONG_TEST_MS);
 });

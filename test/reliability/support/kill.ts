@@ -16,6 +16,8 @@ export function rng(seed: number): () => number {
 export const SEED = Number(process.env.PKGPUB_RELIABILITY_SEED ?? 20261122);
 /** `npm run test:reliability` sets this for the issue's full trial counts. */
 export const FULL = process.env.PKGPUB_RELIABILITY_FULL === "1";
+/** Per-test timeout of the repeated tests: the full counts on S3 take many minutes. */
+export const LONG_TEST_MS = FULL ? 30 * 60_000 : 5 * 60_000;
 
 /**
  * Runs `pkgpub ...args` as a real process and SIGKILLs it after `afterMs` (never, when
