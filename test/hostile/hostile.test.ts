@@ -96,14 +96,13 @@ describe("pkgpub hex publish --tarball", () => {
   beforeAll(() => writeFileSync(keyFile, newKeyPem().privatePem, { mode: 0o600 }));
   afterAll(() => t.cleanup());
   it.each(byDriver("hex-publish"))("%s", async (id, c) => {
-    let file = c.input ? path.join(here, "inputs", c.input) : path.join(t.dir, `${id}.tar`);
+    const file = c.input ? path.join(here, "inputs", c.input) : path.join(t.dir, `${id}.tar`);
     if (c.generate) writeFileSync(file, Buffer.alloc(c.generate.bytes, 7));
     const storeDir = path.join(t.dir, `store-${id}`);
     const r = await runCli(["hex", "publish", "--repo", "acme", "--store", storeDir, "--private-key", keyFile, "--tarball", file], { ...process.env });
     expect(r.code, r.stderr).toBe(c.expect.exit);
     expect(r.stderr).toMatch(new RegExp(c.expect.stderr!));
     expect(await keys(new FsStore(storeDir))).toEqual([]);
-    file = "";
   });
 });
 
