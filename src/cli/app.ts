@@ -1,3 +1,4 @@
+import { createPrivateKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { defaultPublishers } from "../github/default-publishers.js";
 import { hexKeyFromEnv, storeResolver } from "../github/environment.js";
@@ -44,6 +45,12 @@ const command: Command = {
     if (!env.APP_ID) throw new Error("APP_ID is not set");
     const privateKey = env.PRIVATE_KEY ?? (env.PRIVATE_KEY_PATH ? await readFile(env.PRIVATE_KEY_PATH, "utf8") : undefined);
     if (!privateKey) throw new Error("PRIVATE_KEY or PRIVATE_KEY_PATH is not set");
+    // Fail at start, not at the first GitHub call; the message never repeats the key.
+    try {
+      createPrivateKey(privateKey.includes("\\n") ? privateKey.replace(/\\n/g, "\n") : privateKey);
+    } catch {
+      throw new Error(`${env.PRIVATE_KEY ? "PRIVATE_KEY" : "PRIVATE_KEY_PATH"} is not a PEM private key (the App's key from its GitHub settings page)`);
+    }
     const server = await startAppServer({
       appId: env.APP_ID,
       privateKey,

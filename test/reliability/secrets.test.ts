@@ -167,17 +167,12 @@ describe("secrets never reach output or logs", () => {
     });
     await github.close();
     outputs.push({ what: "app", text: out });
-    // A broken App key is only found on the first API call: deliver a push so that it is.
-    const port2 = await freePort();
-    const url2 = `http://127.0.0.1:${port2}`;
-    const github2 = await startFakeGitHub();
-    const broken = { ...env, GITHUB_API_URL: github2.url, PRIVATE_KEY: APP_KEY.replace(/\n(.{10})/, "\n#$1") };
-    const out2 = await during(["app", "--port", String(port2)], broken, `${url2}/healthz`, async () => {
-      const push = pushPayload({ owner: "acme", repo: "Registry", ref: "refs/heads/main", after: "1".repeat(40), cloneUrl: `${github2.url}/acme/Registry.git` });
-      await deliver(`${url2}/api/github/webhooks`, "push", push, { secret: WEBHOOK_SECRET });
-      await new Promise((r) => setTimeout(r, 1000));
-    });
-    await github2.close();
+    // A broken App key stops the App at start, with a message that does not repeat it.
+    const broken = { ...env, PRIVATE_KEY: APP_KEY.replace(/\n(.{10})/, "\n#$1") };
+    const refused = await spawnCli(["app", "--port", String(await freePort())], { env: broken });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("PRIVATE_KEY is not a PEM private key");
+    const out2 = refused.stdout + refused.stderr;
     outputs.push({ what: "app (broken App key)", text: out2 });
   });
 
