@@ -15,7 +15,7 @@ import { HttpError } from "./http-error.js";
 import type { Metrics } from "./metrics.js";
 import { storeKey, type HexResource, type Resource } from "./resource-path.js";
 import { storeEntity } from "./store-entity.js";
-import type { Upstream } from "./upstream.js";
+import { readUpstreamBody, type Upstream } from "./upstream.js";
 
 const MAX_REGISTRY_BYTES = 64 * 1024 * 1024;
 const MAX_TARBALL_BYTES = 64 * 1024 * 1024;
@@ -116,7 +116,7 @@ export class HexMirror implements ResourceSource {
       }
       this.metrics.cacheResult(this.config.name, "miss");
       state.source = "miss";
-      const bytes = await readAll(res.body, MAX_REGISTRY_BYTES);
+      const bytes = await readUpstreamBody(res.body, MAX_REGISTRY_BYTES);
       this.verifyRegistry(r, bytes);
       const temp = this.cache.tempPath();
       await writeFile(temp, bytes, { flag: "wx" });
@@ -147,7 +147,7 @@ export class HexMirror implements ResourceSource {
     if (!(await this.freshRegistry(key, { kind: "package", name }, sub))) return null;
     const obj = await this.cache.reader.get(key);
     if (!obj) return null;
-    const bytes = await readAll(obj.body, MAX_REGISTRY_BYTES);
+    const bytes = await readUpstreamBody(obj.body, MAX_REGISTRY_BYTES);
     return openPackage(bytes, this.key, this.config.repository, name, `packages/${name}`);
   }
 
@@ -219,25 +219,5 @@ export class HexMirror implements ResourceSource {
 /** "repos/hexpm/packages/jason" → "packages/jason": the path below the upstream's base URL. */
 function relativeKey(key: string): string {
   return key.split("/").slice(2).join("/");
-}
-
-async function readAll(body: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  try {
-    for await (const c of body as AsyncIterable<Buffer>) {
-      n += c.length;
-      if (n > limit) {
-        body.destroy();
-        throw new HttpError(502, `upstream response larger than ${limit} bytes`);
-      }
-      chunks.push(c);
-    }
-  } catch (err) {
-    // A reset or stalled upstream body is the upstream's failure, not an internal error.
-    if (err instanceof HttpError) throw err;
-    throw new HttpError(502, `upstream response cut off after ${n} bytes (${(err as Error).message})`);
-  }
-  return Buffer.concat(chunks);
 }
 

@@ -16,7 +16,7 @@ import { storeKey, type Resource } from "./resource-path.js";
 import { storeEntity, type EntityLook } from "./store-entity.js";
 import { tailFile, type GrowingFile } from "./tail-stream.js";
 import { immutableEntity, type MemoryCache } from "./memory-cache.js";
-import type { Upstream } from "./upstream.js";
+import { readUpstreamBody, type Upstream } from "./upstream.js";
 
 const REGISTRY_LINE = /^\/registry\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/([0-9a-f]{40})$/;
 const NEGATIVE_TTL_MS = 30_000;
@@ -105,7 +105,7 @@ export class JuliaUpstream {
           res.body?.destroy();
           throw new HttpError(502, `upstream /registries answered ${res.status}`);
         }
-        const text = (await readSmall(res.body, MAX_REGISTRIES_BYTES)).toString("utf8");
+        const text = (await readUpstreamBody(res.body, MAX_REGISTRIES_BYTES)).toString("utf8");
         // Only well-formed lines from the upstream: it is not trusted to name anything else.
         const lines = text.split("\n").map((l) => l.trim()).filter((l) => REGISTRY_LINE.test(l));
         this.registriesCache = { lines, at: Date.now() };
@@ -179,21 +179,7 @@ export class JuliaUpstream {
       (o) => resolveOutcome(o),
       () => resolveOutcome("unverified"),
     );
-    return {
-      size: Number.isSafeInteger(length) ? length : -1,
-      // Unique per download: it is only ever equal to itself.
-      etag: `"miss-${process.hrtime.bigint().toString(36)}"`,
-      contentType: "application/x-gzip",
-      cacheControl: IMMUTABLE,
-      headers: { "X-Cache": "miss" },
-      streamOnly: true,
-      async open() {
-        return client;
-      },
-      discard() {
-        client.destroy();
-      },
-    };
+    return missEntity(Number.isSafeInteger(length) ? length : -1, client);
   }
 
   /**
@@ -213,21 +199,7 @@ export class JuliaUpstream {
         // The download already finished and its temp file moved on: use the outcome below.
       }
       if (body) {
-        const b = body;
-        return {
-          size: streaming.length,
-          etag: `"miss-${process.hrtime.bigint().toString(36)}"`,
-          contentType: "application/x-gzip",
-          cacheControl: IMMUTABLE,
-          headers: { "X-Cache": "miss" },
-          streamOnly: true,
-          async open() {
-            return b;
-          },
-          discard() {
-            b.destroy();
-          },
-        };
+        return missEntity(streaming.length, body);
       }
     }
     const outcome = await download.outcome;
@@ -353,16 +325,21 @@ export function mergeRegistries(own: string[], upstream: string[]): string[] {
   return [...byUuid.keys()].sort().map((k) => byUuid.get(k)!);
 }
 
-async function readSmall(body: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of body as AsyncIterable<Buffer>) {
-    n += c.length;
-    if (n > limit) {
+/** A body still arriving from the upstream: streamed once, never cached by ETag. */
+function missEntity(size: number, body: Readable): Entity {
+  return {
+    size,
+    // Unique per download: it is only ever equal to itself.
+    etag: `"miss-${process.hrtime.bigint().toString(36)}"`,
+    contentType: "application/x-gzip",
+    cacheControl: IMMUTABLE,
+    headers: { "X-Cache": "miss" },
+    streamOnly: true,
+    async open() {
+      return body;
+    },
+    discard() {
       body.destroy();
-      throw new HttpError(502, `upstream response larger than ${limit} bytes`);
-    }
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks);
+    },
+  };
 }

@@ -140,3 +140,26 @@ export class Upstream {
     this.agent.destroy();
   }
 }
+
+/**
+ * A small upstream body (an index, a signed registry resource) read whole, bounded; a body
+ * that is too large, reset or stalled is the upstream's failure (502), not an internal error.
+ */
+export async function readUpstreamBody(body: Readable, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const c of body as AsyncIterable<Buffer>) {
+      n += c.length;
+      if (n > limit) {
+        body.destroy();
+        throw new HttpError(502, `upstream response larger than ${limit} bytes`);
+      }
+      chunks.push(c);
+    }
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    throw new HttpError(502, `upstream response cut off after ${n} bytes (${(err as Error).message})`);
+  }
+  return Buffer.concat(chunks);
+}
