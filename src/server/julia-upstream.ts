@@ -297,17 +297,7 @@ export class JuliaUpstream {
     if (res.status === 404 || res.status === 410) return null;
     if (res.status !== 200) throw new HttpError(502, `upstream ${this.upstream.origin} answered ${res.status} for HEAD /${key}`);
     const length = Number(res.headers["content-length"]);
-    return {
-      size: Number.isSafeInteger(length) ? length : -1,
-      etag: `"miss-${process.hrtime.bigint().toString(36)}"`,
-      contentType: "application/x-gzip",
-      cacheControl: IMMUTABLE,
-      headers: { "X-Cache": "miss" },
-      streamOnly: true,
-      async open() {
-        throw new Error("HEAD has no body");
-      },
-    };
+    return missEntity(Number.isSafeInteger(length) ? length : -1, null);
   }
 }
 
@@ -325,8 +315,8 @@ export function mergeRegistries(own: string[], upstream: string[]): string[] {
   return [...byUuid.keys()].sort().map((k) => byUuid.get(k)!);
 }
 
-/** A body still arriving from the upstream: streamed once, never cached by ETag. */
-function missEntity(size: number, body: Readable): Entity {
+/** A body still arriving from the upstream (none for a HEAD): streamed once, never cached by ETag. */
+function missEntity(size: number, body: Readable | null): Entity {
   return {
     size,
     // Unique per download: it is only ever equal to itself.
@@ -336,10 +326,11 @@ function missEntity(size: number, body: Readable): Entity {
     headers: { "X-Cache": "miss" },
     streamOnly: true,
     async open() {
+      if (!body) throw new Error("HEAD has no body");
       return body;
     },
     discard() {
-      body.destroy();
+      body?.destroy();
     },
   };
 }

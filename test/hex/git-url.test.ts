@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -9,19 +8,9 @@ import { FsStore } from "../../src/store/fs-store.js";
 import { runCli } from "../support/cli.js";
 import { GIT_ENV, tempDir } from "../support/git-repo.js";
 import { makeRebarProject, newKeyPem, readObject } from "./support/fixtures.js";
+import { freePort } from "../support/net.js";
 
 /** A free loopback port (git daemon has no "pick one for me"). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
-
 const tmp = tempDir("hex-git-url-");
 let daemon: ChildProcess;
 let url = "";

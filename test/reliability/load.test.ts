@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +9,7 @@ import { tempDir } from "../support/git-repo.js";
 import { FakeUpstream } from "../server/fake-upstream.js";
 import { treeTarball } from "../server/tarballs.js";
 import { FULL } from "./support/kill.js";
+import { freePort } from "../support/net.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The issue's 60 s under `npm run test:reliability`; 10 s in `npm test`. */
@@ -33,16 +33,6 @@ interface LoadResult {
   p99_us: number;
   max_us: number;
   duration_us: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function rssKb(pid: number): number {

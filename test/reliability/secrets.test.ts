@@ -1,7 +1,6 @@
 import { spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { deliver, pushPayload } from "../github/support/deliver.js";
@@ -10,6 +9,7 @@ import { simpleTarball } from "../hex/support/tarballs.js";
 import { PKGPUB_BIN, spawnCli } from "../support/cli.js";
 import { tempDir } from "../support/git-repo.js";
 import { freshS3Url } from "../support/s3.js";
+import { freePort } from "../support/net.js";
 
 const s3Env = inject("s3Env");
 
@@ -25,16 +25,6 @@ const OTHER_HEX_KEY = pem("pkcs1");
 const APP_KEY = pem("pkcs8");
 /** A PEM leaks if any line of its body shows up. */
 const pemLines = (p: string) => p.split("\n").filter((l) => l.length > 20 && !l.startsWith("-----"));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A long-running pkgpub command: started, used, then stopped; returns all it printed. */
 async function during(args: string[], env: NodeJS.ProcessEnv, ready: string, use: () => Promise<void>): Promise<string> {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, openSync, truncateSync, writeSync } from "node:fs";
+import { truncateSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ListMultipartUploadsCommand, S3Client } from "@aws-sdk/client-s3";
@@ -10,6 +10,7 @@ import { S3Store } from "../../src/store/s3-store.js";
 import { ConditionalWriteUnsupportedError } from "../../src/store/store.js";
 import { tempDir } from "../support/git-repo.js";
 import { freshS3Url } from "../support/s3.js";
+import { generatedFile } from "../support/generated-file.js";
 
 const MiB = 1024 * 1024;
 const s3Env = inject("s3Env");
@@ -33,20 +34,6 @@ function freshStore(tuning = {}): S3Store {
   return S3Store.fromUrl(`${bucketUrl}/t${++n}`, s3Env, { partSize: 5 * MiB, multipartThreshold: 8 * MiB, ...tuning });
 }
 
-function generatedFile(size: number): { path: string; sha256: string } {
-  const p = path.join(scratch.dir, `f-${randomBytes(4).toString("hex")}`);
-  const block = randomBytes(MiB);
-  const hash = createHash("sha256");
-  const fd = openSync(p, "w");
-  for (let offset = 0, i = 0; offset < size; offset += MiB, i++) {
-    block.writeUInt32BE(i, 0);
-    const chunk = block.subarray(0, Math.min(MiB, size - offset));
-    writeSync(fd, chunk);
-    hash.update(chunk);
-  }
-  closeSync(fd);
-  return { path: p, sha256: hash.digest("hex") };
-}
 
 async function sha256Of(store: S3Store, key: string): Promise<string | null> {
   const obj = await store.get(key);
@@ -64,7 +51,7 @@ async function pendingUploads(prefix: string): Promise<string[]> {
 describe("S3Store on the S3 test server", () => {
   it("uploads files above the threshold in parts that reassemble byte for byte", async () => {
     const store = freshStore();
-    const f = generatedFile(23 * MiB + 7); // 5 parts, the last one short
+    const f = generatedFile(scratch.dir, 23 * MiB + 7); // 5 parts, the last one short
     const put = await store.put("artifact/multi", { path: f.path });
     expect(put.etag).toMatch(/-5"$/); // S3's multipart ETag names the part count
     expect(await store.head("artifact/multi")).toMatchObject({ size: 23 * MiB + 7, etag: put.etag });
@@ -73,7 +60,7 @@ describe("S3Store on the S3 test server", () => {
 
   it("a file that shrinks during a multipart upload fails it and leaves no object and no parts", async () => {
     const store = freshStore({ partConcurrency: 1 });
-    const f = generatedFile(60 * MiB);
+    const f = generatedFile(scratch.dir, 60 * MiB);
     const upload = store.put("artifact/shrinks", { path: f.path });
     const settled = upload.then(
       () => "resolved",
@@ -98,13 +85,13 @@ describe("S3Store on the S3 test server", () => {
 
     // The same answer to a streamed file body (sent with Expect: 100-continue).
     const streamed = freshStore();
-    const small = generatedFile(3 * MiB);
+    const small = generatedFile(scratch.dir, 3 * MiB);
     await expect(streamed.put("artifact/s", { path: small.path }, { ifNoneMatch: "*" })).rejects.toBeInstanceOf(ConditionalWriteUnsupportedError);
     expect(await streamed.head("artifact/s")).toBeNull();
 
     // A large conditional write must not go through multipart: Swift would ignore the condition there.
     const fresh = freshStore();
-    const f = generatedFile(9 * MiB);
+    const f = generatedFile(scratch.dir, 9 * MiB);
     const err = await fresh.put("artifact/cond", { path: f.path }, { ifNoneMatch: "*" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConditionalWriteUnsupportedError);
     expect(String(err)).toContain("artifact/cond");

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, openSync, readSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, readSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -14,6 +14,7 @@ import {
 } from "../../src/store/store.js";
 import { tempDir } from "../support/git-repo.js";
 import { freshS3Url } from "../support/s3.js";
+import { generatedFile } from "../support/generated-file.js";
 
 const MiB = 1024 * 1024;
 const s3Env = inject("s3Env");
@@ -79,21 +80,6 @@ function file(name: string, content: string | Buffer): string {
   return p;
 }
 
-/** A file of `size` bytes where every MiB differs (so reordered parts show), and its sha256. */
-function generatedFile(size: number): { path: string; sha256: string } {
-  const p = path.join(scratch.dir, `big-${randomBytes(4).toString("hex")}`);
-  const block = randomBytes(MiB);
-  const hash = createHash("sha256");
-  const fd = openSync(p, "w");
-  for (let offset = 0, i = 0; offset < size; offset += MiB, i++) {
-    block.writeUInt32BE(i, 0);
-    const chunk = block.subarray(0, Math.min(MiB, size - offset));
-    writeSync(fd, chunk);
-    hash.update(chunk);
-  }
-  closeSync(fd);
-  return { path: p, sha256: hash.digest("hex") };
-}
 
 /** Peak RSS growth while fn runs, sampled; a whole 100 MB body held in memory shows up. */
 async function peakRssGrowth<T>(fn: () => Promise<T>): Promise<{ result: T; growth: number }> {
@@ -261,7 +247,7 @@ describe.each(kinds)("store contract: $name", (kind) => {
 
   it("streams a 100 MB file up and down with bounded memory", async () => {
     const store = kind.make();
-    const big = generatedFile(100 * MiB + 12_345);
+    const big = generatedFile(scratch.dir, 100 * MiB + 12_345);
     const up = await peakRssGrowth(() => store.put("artifact/big", { path: big.path }));
     expect(await store.head("artifact/big")).toMatchObject({ size: 100 * MiB + 12_345, etag: up.result.etag });
 
