@@ -103,9 +103,8 @@ export async function publishJuliaRegistry(options: JuliaPublishOptions): Promis
     } finally {
       seq.close();
     }
-    const readRegistryFile = async (file: string): Promise<string | null> => texts.get(file) ?? null;
 
-    const registryText = await readRegistryFile("Registry.toml");
+    const registryText = texts.get("Registry.toml") ?? null;
     if (registryText === null) throw new Error(`${registry.display} has no Registry.toml at ${commit}`);
     const info = readRegistryToml(registryText);
     log(`registry ${info.name} (${info.uuid}) at ${commit.slice(0, 12)}: ${info.packages.length} packages`);
@@ -117,8 +116,8 @@ export async function publishJuliaRegistry(options: JuliaPublishOptions): Promis
     let skipped = 0;
     for (const p of info.packages) {
       try {
-        const pkgText = await readRegistryFile(`${p.path}/Package.toml`);
-        const verText = await readRegistryFile(`${p.path}/Versions.toml`);
+        const pkgText = texts.get(`${p.path}/Package.toml`) ?? null;
+        const verText = texts.get(`${p.path}/Versions.toml`) ?? null;
         if (pkgText === null) throw new Error(`${p.path}/Package.toml is missing`);
         const pkg = readPackageToml(pkgText, `${p.path}/Package.toml`);
         if (pkg.uuid !== p.uuid) throw new Error(`${p.path}/Package.toml: uuid ${pkg.uuid} differs from Registry.toml's ${p.uuid}`);
