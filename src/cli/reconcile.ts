@@ -1,9 +1,8 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { defaultPublishers } from "../github/default-publishers.js";
 import { hexKeyFromEnv } from "../github/environment.js";
-import { reconcile, reconcileTargetsSchema, type ReconcileTargets } from "../github/reconcile.js";
-import { parseTomlFile } from "../julia/registration/registry-files.js";
+import { reconcile, type ReconcileTargets } from "../github/reconcile.js";
+import { loadTargets } from "../github/reconcile-targets.js";
 import { openStore } from "../store/open-store.js";
 import { parseFlags, UsageError, type Command } from "./command.js";
 
@@ -41,18 +40,6 @@ Flags:
 Environment: PKGPUB_HEX_KEY or PKGPUB_HEX_KEY_FILE (signs Hex repositories); git uses your own
 credentials for private repositories. Exit status 1 when anything failed.
 `;
-
-export async function loadTargets(file: string): Promise<ReconcileTargets> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch {
-    throw new Error(`--config ${file}: cannot read the file`);
-  }
-  const result = reconcileTargetsSchema.safeParse(parseTomlFile(text, file));
-  if (!result.success) throw new Error(`${file}: ${result.error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`).join("; ")}`);
-  return result.data;
-}
 
 const command: Command = {
   path: ["reconcile"],

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { ByteReader } from "../julia/byte-reader.js";
+import { ByteReader } from "../bytes/byte-reader.js";
 import { gitEnv } from "./run-git.js";
 
 /**

@@ -1,6 +1,6 @@
 // Entry of the bundled Action (dist/index.js): nothing but wiring; see action-run.ts.
 
-import { loadTargets } from "../cli/reconcile.js";
+import { loadTargets } from "./reconcile-targets.js";
 import { readActionInputs } from "./action-inputs.js";
 import { runAction } from "./action-run.js";
 import { defaultPublishers } from "./default-publishers.js";

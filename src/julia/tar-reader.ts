@@ -1,4 +1,4 @@
-import { ByteReader } from "./byte-reader.js";
+import { ByteReader } from "../bytes/byte-reader.js";
 
 export type TarMemberType = "file" | "directory" | "symlink" | "hardlink";
 
