@@ -2,14 +2,21 @@ import type { Command, CliContext } from "./command.js";
 import { parseFlags, UsageError } from "./command.js";
 import { ConfigError, flagName, KEYS, loadConfig } from "../server/config.js";
 import { startServer } from "../server/start-server.js";
+import { createHexApi } from "../api/api.js";
 
 const HELP = `pkgpub serve [--config pkgpub.toml] [--store <store>] [--host 127.0.0.1] [--port 8000] [...]
 
-Serves the store read-only over HTTP: the Julia Pkg server protocol (/registries,
+Serves the store over HTTP, read-only unless --hex-publish opens the Hex HTTP API: the Julia Pkg server protocol (/registries,
 /registry/<uuid>/<hash>, /package/<uuid>/<hash>, /artifact/<hash>) and Hex repositories
 (/repos/<name>/...), with optional fallthrough to an upstream Pkg server, Hex mirrors, access
 tokens, /health, /metrics and a browse page at /. Prints the URL it listens on, then one JSON
 log line per request. Stops on SIGTERM/SIGINT after finishing the requests in flight.
+
+Hex HTTP API (off by default): with [[hex_publish]] (--hex-publish repo=acme,private_key=…),
+\`mix hex.publish\`, \`rebar3 hex publish\`, retire, revert and docs work against
+<url>/api/repos/acme for a [[token]] with publish = ["acme"] (replace = ["acme"] to allow
+--replace). Docs are shown at /docs/<repo>/<name>/<version>/. Writes go through the same
+checks and write order as \`pkgpub hex publish\`.
 
 Every setting can come from the config file, an environment variable or a flag (flags win,
 then the environment, then the file). See pkgpub.example.toml and docs/configuration.md.
@@ -26,7 +33,7 @@ const command: Command = {
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const options: Record<string, { type: "string"; multiple?: boolean }> = { config: { type: "string" } };
     for (const k of KEYS) {
-      options[flagName(k)] = k.toml === "hex_mirror" || k.toml === "token" ? { type: "string", multiple: true } : { type: "string" };
+      options[flagName(k)] = k.toml === "hex_mirror" || k.toml === "token" || k.toml === "hex_publish" ? { type: "string", multiple: true } : { type: "string" };
     }
     const { values } = parseFlags(argv, options);
     let config;
@@ -49,9 +56,22 @@ const command: Command = {
       cache: config.cache,
       upstream: config.upstream,
       tokens: config.tokens,
+      publishRepos: config.hexPublish.map((h) => h.repo),
+      ...(config.hexPublish.length > 0
+        ? {
+            door: (store, log) =>
+              createHexApi({
+                store,
+                repos: config.hexPublish,
+                tokens: config.tokens.map((t) => ({ name: t.name, secret: t.token, scopes: t.scopes, publish: t.publish ?? [], replace: t.replace ?? [] })),
+                log: (line) => log.info({ api: true }, line),
+              }),
+          }
+        : {}),
     });
     ctx.stdout.write(`pkgpub serve: ${running.store.description} on ${running.url}\n`);
     ctx.stdout.write(`  JULIA_PKG_SERVER=${running.url}\n`);
+    for (const h of config.hexPublish) ctx.stdout.write(`  Hex API for ${h.repo}: ${running.url}/api/repos/${h.repo}\n`);
     await waitForStop(ctx);
     await running.close();
     return 0;

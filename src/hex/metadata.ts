@@ -26,6 +26,8 @@ export interface HexMetadata {
 
 export class MetadataError extends Error {
   override name = "MetadataError";
+  /** "name" or "version" when the release's own name or version is at fault. */
+  field?: string;
 }
 
 export const PACKAGE_NAME = /^[a-z][a-z0-9_]*$/;
@@ -130,8 +132,16 @@ export function parseMetadata(configText: string): HexMetadata {
     files: textList(lookup(top, "files"), "files"),
     elixir: text(lookup(top, "elixir"), "elixir", false),
   };
-  validatePackageName(meta.name, `${FILE} name`);
-  validateVersion(meta.version, `${FILE} version`);
+  const at = (field: string, check: () => void) => {
+    try {
+      check();
+    } catch (err) {
+      if (err instanceof MetadataError) err.field = field;
+      throw err;
+    }
+  };
+  at("name", () => validatePackageName(meta.name, `${FILE} name`));
+  at("version", () => validateVersion(meta.version, `${FILE} version`));
   return meta;
 }
 

@@ -32,6 +32,11 @@ export function withRelease(pkg: Package, release: Release): Package {
   return { ...pkg, releases: sortReleases([...pkg.releases.filter((r) => r.version !== release.version), next]) };
 }
 
+/** The package without that version (a revert); the other releases unchanged. */
+export function withoutRelease(pkg: Package, version: string): Package {
+  return { ...pkg, releases: pkg.releases.filter((r) => r.version !== version) };
+}
+
 export function withRetirement(pkg: Package, version: string, retired: Retirement | undefined): Package {
   if (!pkg.releases.some((r) => r.version === version)) throw new Error(`${pkg.name} has no release ${version}`);
   return {

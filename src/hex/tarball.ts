@@ -10,6 +10,10 @@ const OUTER_FILES = ["VERSION", "CHECKSUM", "metadata.config", "contents.tar.gz"
 
 export class TarballError extends Error {
   override name = "TarballError";
+  /** The part of the tarball at fault, as an API error names it: tar, checksum, metadata, name, version. */
+  constructor(message: string, readonly field: string = "tar") {
+    super(message);
+  }
 }
 
 export interface HexTarball {
@@ -56,17 +60,17 @@ export function readHexTarball(bytes: Uint8Array, what = "tarball"): HexTarball 
   const contentsGz = byName.get("contents.tar.gz")!.data;
   const versionText = Buffer.from(version).toString("latin1");
   if (versionText !== "3") throw new TarballError(`${what}: VERSION is ${JSON.stringify(versionText)}, expected exactly "3"`);
-  if (!/^[0-9a-fA-F]{64}$/.test(checksumText)) throw new TarballError(`${what}: CHECKSUM is not 64 hex digits`);
+  if (!/^[0-9a-fA-F]{64}$/.test(checksumText)) throw new TarballError(`${what}: CHECKSUM is not 64 hex digits`, "checksum");
   const inner = sha256(version, metadataBytes, contentsGz);
   if (Buffer.from(inner).toString("hex") !== checksumText.toLowerCase()) {
-    throw new TarballError(`${what}: CHECKSUM ${checksumText} does not match the contents (computed ${Buffer.from(inner).toString("hex").toUpperCase()})`);
+    throw new TarballError(`${what}: CHECKSUM ${checksumText} does not match the contents (computed ${Buffer.from(inner).toString("hex").toUpperCase()})`, "checksum");
   }
-  if (metadataBytes.length > 1024 * 1024) throw new TarballError(`${what}: metadata.config is over 1 MiB`);
+  if (metadataBytes.length > 1024 * 1024) throw new TarballError(`${what}: metadata.config is over 1 MiB`, "metadata");
   let metadata: HexMetadata;
   try {
     metadata = parseMetadata(new TextDecoder("utf-8").decode(metadataBytes));
   } catch (err) {
-    if (err instanceof MetadataError) throw new TarballError(`${what}: ${err.message}`);
+    if (err instanceof MetadataError) throw new TarballError(`${what}: ${err.message}`, err.field ?? "metadata");
     throw err;
   }
   let inside: TarEntry[];

@@ -9,9 +9,11 @@ import { SourceError, type PackagePlan } from "../hex/source.js";
 import { buildHexTarball, MAX_TARBALL_BYTES, readHexTarball, type HexTarball } from "../hex/tarball.js";
 import type { Store } from "../store/store.js";
 import { openTaggedTree } from "./hex-git-source.js";
+import { HexInvalidError, HexNotFoundError } from "./hex-errors.js";
 import { HexRepository } from "./hex-repository.js";
 
-export type HexInput = { tarball: string } | { source: string; ref?: string };
+/** A tarball file, a git source to build from, or tarball bytes already in memory (the HTTP API's upload). */
+export type HexInput = { tarball: string } | { source: string; ref?: string } | { bytes: Uint8Array; origin: string };
 
 export interface HexPublishOptions {
   store: Store;
@@ -19,6 +21,8 @@ export interface HexPublishOptions {
   privateKey: KeyObject;
   input: HexInput;
   replace?: boolean;
+  /** The package name the caller addressed (the API's URL): the tarball must be that package. */
+  expectName?: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   log?: (line: string) => void;
@@ -30,11 +34,14 @@ export interface HexPublishResult {
   tarballKey: string;
   tarball: "created" | "unchanged" | "replaced";
   outerChecksum: string;
+  /** When tarball is "replaced": the checksum the release had before (gone for every lock file naming it). */
+  replacedChecksum?: string;
   publicKeyWritten: boolean;
 }
 
 /** Reads and checks the input into tarball bytes; nothing is written yet. */
 export async function loadHexTarball(input: HexInput, env: NodeJS.ProcessEnv = process.env): Promise<{ bytes: Uint8Array; tarball: HexTarball; origin: string }> {
+  if ("bytes" in input) return { bytes: input.bytes, tarball: readHexTarball(input.bytes, input.origin), origin: input.origin };
   if ("tarball" in input) {
     let size: number;
     try {
@@ -73,8 +80,11 @@ export async function publishHex(opts: HexPublishOptions): Promise<HexPublishRes
   const repo = new HexRepository(opts.store, opts.repo, opts.privateKey, publicKeyOf(opts.privateKey), log);
   const { bytes, tarball } = await loadHexTarball(opts.input, opts.env);
   const { name, version } = tarball.metadata;
+  if (opts.expectName !== undefined && name !== opts.expectName) {
+    throw new HexInvalidError(`metadata does not match package name (the tarball is ${JSON.stringify(name)}, the request names ${JSON.stringify(opts.expectName)})`, "name");
+  }
   await repo.checkKey(name);
-  await repo.checkTarballReplaceable(bytes, name, version, tarball.outerChecksum, opts.replace ?? false);
+  const previous = await repo.checkTarballReplaceable(bytes, name, version, tarball.outerChecksum, opts.replace ?? false);
 
   const outcome = await repo.putTarball(bytes, name, version, tarball.outerChecksum, opts.replace ?? false);
   const release = releaseOf(tarball, opts.repo);
@@ -91,6 +101,7 @@ export async function publishHex(opts: HexPublishOptions): Promise<HexPublishRes
     tarballKey: repo.tarballKey(name, version),
     tarball: outcome,
     outerChecksum: Buffer.from(tarball.outerChecksum).toString("hex"),
+    ...(outcome === "replaced" && previous !== null ? { replacedChecksum: previous } : {}),
     publicKeyWritten,
   };
 }
@@ -110,9 +121,9 @@ export async function retireHex(opts: HexRetireOptions): Promise<void> {
   const repo = new HexRepository(opts.store, opts.repo, opts.privateKey, publicKeyOf(opts.privateKey), opts.log);
   await repo.checkKey();
   const current = await repo.readPackage(opts.name);
-  if (!current) throw new Error(`repository ${opts.repo} has no package ${JSON.stringify(opts.name)}`);
+  if (!current) throw new HexNotFoundError(`repository ${opts.repo} has no package ${JSON.stringify(opts.name)}`);
   if (!current.pkg.releases.some((r) => r.version === opts.version)) {
-    throw new Error(`${opts.name} has no release ${JSON.stringify(opts.version)} in repository ${opts.repo} (it has ${current.pkg.releases.map((r) => r.version).join(", ")})`);
+    throw new HexNotFoundError(`${opts.name} has no release ${JSON.stringify(opts.version)} in repository ${opts.repo} (it has ${current.pkg.releases.map((r) => r.version).join(", ")})`);
   }
   const same = (a: Retirement | undefined, b: Retirement | undefined) => a?.reason === b?.reason && (a?.message ?? "") === (b?.message ?? "");
   await repo.updatePackage(

@@ -6,6 +6,12 @@ import { parsePublicKey, samePublicKey, spkiPem } from "../hex/signing.js";
 import { readHexTarball } from "../hex/tarball.js";
 import { ConditionalWriteUnsupportedError, PreconditionFailedError, type Store } from "../store/store.js";
 import { putOnce } from "../store/put-once.js";
+import { ReleaseExistsError } from "./hex-errors.js";
+
+function alreadyPublished(name: string, version: string, key: string, stored: Uint8Array): ReleaseExistsError {
+  const checksum = Buffer.from(stored).toString("hex");
+  return new ReleaseExistsError(`${name} ${version} is already published with different bytes (${key}, sha256 ${checksum}); pass --replace to overwrite it`, checksum);
+}
 
 export const HEX_REPO_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const MAX_ATTEMPTS = 50;
@@ -43,6 +49,7 @@ export class HexRepository {
   }
 
   tarballKey = (name: string, version: string) => `${this.prefix}/tarballs/${name}-${version}.tar`;
+  docsKey = (name: string, version: string) => `${this.prefix}/docs/${name}-${version}.tar.gz`;
   packageKey = (name: string) => `${this.prefix}/packages/${name}`;
 
   private async read(key: string): Promise<{ bytes: Buffer; etag: string } | null> {
@@ -86,8 +93,9 @@ export class HexRepository {
     const key = this.tarballKey(name, version);
     const existing = await this.read(key);
     if (existing) {
-      if (sameBytes(readHexTarball(existing.bytes, key).outerChecksum, outer)) return "unchanged";
-      if (!replace) throw new Error(`${name} ${version} is already published with different bytes (${key}); pass --replace to overwrite it`);
+      const stored = readHexTarball(existing.bytes, key).outerChecksum;
+      if (sameBytes(stored, outer)) return "unchanged";
+      if (!replace) throw alreadyPublished(name, version, key, stored);
       await this.write(key, bytes, existing.etag, "application/octet-stream");
       return "replaced";
     }
@@ -96,12 +104,15 @@ export class HexRepository {
     return "created";
   }
 
-  async checkTarballReplaceable(bytes: Uint8Array, name: string, version: string, outer: Uint8Array, replace: boolean): Promise<void> {
+  /** Refuses other bytes for a published version unless replacing; returns the stored checksum when it differs (what a replace loses). */
+  async checkTarballReplaceable(bytes: Uint8Array, name: string, version: string, outer: Uint8Array, replace: boolean): Promise<string | null> {
     const key = this.tarballKey(name, version);
     const existing = await this.read(key);
-    if (existing && !replace && !sameBytes(readHexTarball(existing.bytes, key).outerChecksum, outer)) {
-      throw new Error(`${name} ${version} is already published with different bytes (${key}); pass --replace to overwrite it`);
-    }
+    if (!existing) return null;
+    const stored = readHexTarball(existing.bytes, key).outerChecksum;
+    if (sameBytes(stored, outer)) return null;
+    if (!replace) throw alreadyPublished(name, version, key, stored);
+    return Buffer.from(stored).toString("hex");
   }
 
   /**
@@ -128,14 +139,15 @@ export class HexRepository {
    * Applies `change` to packages/<name> until it sticks. `done` tells whether a stored package
    * already reflects the change (for the re-check on stores without conditional writes).
    */
-  async updatePackage(name: string, change: (pkg: Package) => Package, done: (pkg: Package) => boolean): Promise<Package> {
+  async updatePackage(name: string, change: (pkg: Package) => Package, done: (pkg: Package) => boolean, notRepaired: string[] = []): Promise<Package> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const started = Date.now();
       const current = await this.readPackage(name);
       let pkg = change(current?.pkg ?? { name, repository: this.name, releases: [] });
       // Releases whose tarball is stored but which packages/<name> lacks (a write lost to a race
       // on a store without conditional writes) come back with every update of the package.
-      pkg = await this.repairFromTarballs(pkg);
+      // A revert passes the version it removes: its tarball is deleted only after this write.
+      pkg = await this.repairFromTarballs(pkg, notRepaired);
       const body = signPackage(pkg, this.privateKey);
       // Signing is deterministic: equal bytes mean nothing changed, so a re-run writes nothing.
       if (current && sameBytes(current.bytes, body)) return pkg;
@@ -151,12 +163,12 @@ export class HexRepository {
   }
 
   /** Adds releases whose tarballs are stored but which a racing writer dropped from packages/<name>. */
-  private async repairFromTarballs(pkg: Package): Promise<Package> {
+  private async repairFromTarballs(pkg: Package, notRepaired: string[]): Promise<Package> {
     const prefix = `${this.prefix}/tarballs/${pkg.name}-`;
     let out = pkg;
     for await (const entry of this.store.list(prefix)) {
       const version = entry.key.slice(prefix.length, -".tar".length);
-      if (!entry.key.endsWith(".tar") || out.releases.some((r) => r.version === version)) continue;
+      if (!entry.key.endsWith(".tar") || notRepaired.includes(version) || out.releases.some((r) => r.version === version)) continue;
       const got = await this.read(entry.key);
       if (!got) continue;
       let tarball;

@@ -66,7 +66,8 @@ export class AccessControl {
     if (grant === null) throw new HttpError(401, "authentication required: send Authorization: Bearer <token>", challenge);
     if (grant === "unknown") throw new HttpError(403, "token not accepted");
     state.tokenName = grant.name;
-    const path = (req.url ?? "/").split("?")[0]!;
+    // Docs pages are read with the repository's rights: /docs/acme/… as /repos/acme/docs/….
+    const path = resource.kind === "docs" ? `/repos/${resource.repo}/docs/${resource.name}` : (req.url ?? "/").split("?")[0]!;
     // The index page is open to any valid token; it lists only what the token may read.
     if (resource.kind === "index") return;
     if (!grant.scopes.some((s) => underPrefix(path, s))) throw new HttpError(403, `token ${grant.name} may not read ${path}`);

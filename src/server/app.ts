@@ -23,6 +23,16 @@ export interface ResourceSource {
   entity(resource: Resource, req: IncomingMessage, state: RequestState): Promise<Entity | null>;
 }
 
+/**
+ * A door that takes some requests whole (the Hex HTTP API, given by cli/serve.ts so that the
+ * server never imports the publish code): it answers them itself, including writes.
+ */
+export interface RequestDoor {
+  claims(url: string): boolean;
+  /** Sends the whole response; resolves to its status. */
+  handle(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<number>;
+}
+
 /** Checks access; throws HttpError 401/403. */
 export type AccessCheck = (resource: Resource, req: IncomingMessage, state: RequestState) => void;
 
@@ -34,6 +44,8 @@ export interface AppOptions {
   before?: ResourceSource[];
   after?: ResourceSource[];
   access?: AccessCheck;
+  /** Requests it claims skip the read-only path (and its 405 for writes). */
+  door?: RequestDoor;
   /** Writes the per-request line (same shape as the logger's) faster than the logger would. */
   requestLog?: (fields: Record<string, unknown>) => void;
   /** Small immutable objects held in memory (shared with the upstream caches). */
@@ -81,6 +93,7 @@ export function createApp(options: AppOptions): (req: IncomingMessage, res: Serv
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<number> {
+    if (options.door?.claims(req.url ?? "")) return options.door.handle(req, res, state);
     if (req.method !== "GET" && req.method !== "HEAD") {
       throw new HttpError(405, `method ${req.method} not allowed (this server is read-only)`, { Allow: ALLOW });
     }

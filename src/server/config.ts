@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
+import type { KeyObject } from "node:crypto";
+import { KeyError, parsePrivateKey } from "../hex/signing.js";
 
 /**
  * `pkgpub serve` configuration: a TOML file, then environment variables, then flags (each
@@ -29,6 +31,16 @@ export interface TokenConfig {
   token: string;
   /** Path prefixes the token may read ("/repos/acme", "/package"); "/" is everything. */
   scopes: string[];
+  /** Hex repositories the token may publish, retire, revert and upload docs to (through the API). */
+  publish?: string[];
+  /** Of those, where it may also replace a published release with other bytes. */
+  replace?: string[];
+}
+
+/** A Hex repository that takes writes through the HTTP API (`[[hex_publish]]`). */
+export interface HexPublishConfig {
+  repo: string;
+  privateKey: KeyObject;
 }
 
 export interface ServeConfig {
@@ -41,6 +53,7 @@ export interface ServeConfig {
   upstream: { timeout: number; failureThreshold: number; cooldown: number };
   hexMirrors: HexMirrorConfig[];
   tokens: TokenConfig[];
+  hexPublish: HexPublishConfig[];
   maxConnections: number;
 }
 
@@ -70,7 +83,8 @@ export const KEYS: Key[] = [
   { toml: "upstream.failure_threshold", flag: "--upstream-failure-threshold", env: "PKGPUB_UPSTREAM_FAILURE_THRESHOLD", help: "consecutive failures that mark an upstream down (default 5)" },
   { toml: "upstream.cooldown", flag: "--upstream-cooldown", env: "PKGPUB_UPSTREAM_COOLDOWN", help: "seconds a down upstream is left alone (default 30)" },
   { toml: "hex_mirror", flag: "--hex-mirror", env: "PKGPUB_HEX_MIRRORS", help: "a Hex mirror: name=hexpm,upstream=https://repo.hex.pm,repository=hexpm,public_key_file=hexpm.pem[,allow=jason+plug][,registry_ttl=300] (repeatable; env: separated by ';')" },
-  { toml: "token", flag: "--token", env: "PKGPUB_TOKENS", help: "an access token: name:scope[,scope…]:secret, secret may be env:VAR (repeatable; env: separated by ';' or newlines)" },
+  { toml: "token", flag: "--token", env: "PKGPUB_TOKENS", help: "an access token: name:scope[,scope…]:secret, secret may be env:VAR; a scope publish=REPO (or replace=REPO) lets it publish (and replace) through the Hex API (repeatable; env: separated by ';' or newlines)" },
+  { toml: "hex_publish", flag: "--hex-publish", env: "PKGPUB_HEX_PUBLISH", help: "open the Hex HTTP API (mix hex.publish, rebar3 hex publish) for a repository: repo=acme,private_key=keys/acme.pem (or private_key=env:VAR) (repeatable; env: separated by ';'; off by default)" },
 ];
 
 export type FlagValues = Partial<Record<string, string | string[] | undefined>>;
@@ -106,10 +120,21 @@ const tokenSchema = z
     name: z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . -"),
     token: z.string().min(16, "tokens must be at least 16 characters").optional(),
     token_env: z.string().optional(),
-    scopes: z.array(z.string().regex(/^(julia|\/[A-Za-z0-9_./-]*)$/, "a path prefix such as /repos/acme or /, or julia")).min(1),
+    scopes: z.array(z.string().regex(/^(julia|\/[A-Za-z0-9_./-]*)$/, "a path prefix such as /repos/acme or /, or julia")).default([]),
+    publish: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "a Hex repository name")).default([]),
+    replace: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "a Hex repository name")).default([]),
   })
   .strict()
-  .refine((t) => (t.token === undefined) !== (t.token_env === undefined), { message: "set exactly one of token and token_env" });
+  .refine((t) => (t.token === undefined) !== (t.token_env === undefined), { message: "set exactly one of token and token_env" })
+  .refine((t) => t.scopes.length > 0 || t.publish.length > 0, { message: "give scopes (what it may read) or publish (where it may write), or both" })
+  .refine((t) => t.replace.every((r) => t.publish.includes(r)), { message: "every repository in replace must also be in publish" });
+
+const hexPublishSchema = z
+  .object({
+    repo: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "lower-case letters, digits, _ and -"),
+    private_key: z.string().min(1),
+  })
+  .strict();
 
 const rawSchema = z
   .object({
@@ -149,6 +174,7 @@ const rawSchema = z
       .prefault({}),
     hex_mirror: z.array(mirrorSchema).default([]),
     token: z.array(tokenSchema).default([]),
+    hex_publish: z.array(hexPublishSchema).default([]),
   })
   .strict();
 
@@ -188,12 +214,12 @@ export function loadConfig(flags: FlagValues, env: NodeJS.ProcessEnv, cwd: strin
   for (const key of KEYS) {
     const fromEnv = env[key.env];
     const fromFlag = flags[flagName(key)];
-    if (key.toml === "hex_mirror" || key.toml === "token") {
+    if (key.toml === "hex_mirror" || key.toml === "token" || key.toml === "hex_publish") {
       const items: string[] = [];
       if (fromEnv !== undefined && fromEnv.trim() !== "") items.push(...fromEnv.split(/[;\n]/).map((s) => s.trim()).filter(Boolean));
       const flagItems = Array.isArray(fromFlag) ? fromFlag : fromFlag !== undefined ? [fromFlag] : [];
       if (items.length === 0 && flagItems.length === 0) continue;
-      const parsedItems = [...items, ...flagItems].map((item) => (key.toml === "hex_mirror" ? parseMirrorItem(item, key) : parseTokenItem(item, key)));
+      const parsedItems = [...items, ...flagItems].map((item) => (key.toml === "token" ? parseTokenItem(item, key) : parseMirrorItem(item, key)));
       raw[key.toml] = [...((raw[key.toml] as unknown[] | undefined) ?? []), ...parsedItems];
       origins.set(key.toml, `${origins.has(key.toml) ? `${origins.get(key.toml)}, ` : ""}${flagItems.length ? key.flag : key.env}`);
       continue;
@@ -225,7 +251,7 @@ export function loadConfig(flags: FlagValues, env: NodeJS.ProcessEnv, cwd: strin
       if (!secret) throw new ConfigError(`token[${i}] (${t.name}): environment variable ${t.token_env} is not set`);
       if (secret.length < 16) throw new ConfigError(`token[${i}] (${t.name}): ${t.token_env} holds fewer than 16 characters`);
     }
-    return { name: t.name, token: secret!, scopes: t.scopes };
+    return { name: t.name, token: secret!, scopes: t.scopes, publish: t.publish, replace: t.replace };
   });
   const names = new Set<string>();
   for (const t of tokens) {
@@ -251,6 +277,18 @@ export function loadConfig(flags: FlagValues, env: NodeJS.ProcessEnv, cwd: strin
     if (mirrorNames.has(m.name)) throw new ConfigError(`hex_mirror: the name ${JSON.stringify(m.name)} is used twice`);
     mirrorNames.add(m.name);
   }
+  const hexPublish = c.hex_publish.map((h, i): HexPublishConfig => {
+    if (mirrorNames.has(h.repo)) throw new ConfigError(`hex_publish[${i}]: repository ${h.repo} is also a hex_mirror`);
+    return { repo: h.repo, privateKey: loadKey(h.private_key, `hex_publish[${i}].private_key`, env, configDir) };
+  });
+  const publishRepos = new Set<string>();
+  for (const h of hexPublish) {
+    if (publishRepos.has(h.repo)) throw new ConfigError(`hex_publish: the repository ${JSON.stringify(h.repo)} is listed twice`);
+    publishRepos.add(h.repo);
+  }
+  for (const t of tokens) {
+    for (const r of t.publish) if (!publishRepos.has(r)) throw new ConfigError(`token ${t.name}: publish names ${r}, which has no [[hex_publish]] entry (--hex-publish, PKGPUB_HEX_PUBLISH)`);
+  }
   return {
     store: c.store,
     host: c.host,
@@ -262,7 +300,31 @@ export function loadConfig(flags: FlagValues, env: NodeJS.ProcessEnv, cwd: strin
     upstream: { timeout: c.upstream.timeout, failureThreshold: c.upstream.failure_threshold, cooldown: c.upstream.cooldown },
     hexMirrors: mirrors,
     tokens,
+    hexPublish,
   };
+}
+
+/** A private key given as a PEM file (relative to the config file) or env:VAR; errors never show the key. */
+function loadKey(spec: string, where: string, env: NodeJS.ProcessEnv, configDir: string): KeyObject {
+  if (spec.includes("-----BEGIN") || spec.includes("\n")) throw new ConfigError(`${where}: takes a PEM file path or env:VAR, not the key text itself`);
+  let pem: string;
+  if (spec.startsWith("env:")) {
+    const value = env[spec.slice(4)];
+    if (value === undefined || value.trim() === "") throw new ConfigError(`${where}: the environment variable ${spec.slice(4)} is not set`);
+    pem = value;
+  } else {
+    try {
+      pem = readFileSync(path.resolve(configDir, spec), "utf8");
+    } catch {
+      throw new ConfigError(`${where}: cannot read ${spec}`);
+    }
+  }
+  try {
+    return parsePrivateKey(pem, `${where} ${spec}`);
+  } catch (err) {
+    if (err instanceof KeyError) throw new ConfigError(err.message);
+    throw err;
+  }
 }
 
 /** The parseArgs name of a key's flag ("--cache-dir" → "cache-dir"). */
@@ -305,7 +367,13 @@ function parseTokenItem(item: string, key: Key): Record<string, unknown> {
   // Never echo the item: it holds the secret.
   if (first <= 0 || second < 0) throw new ConfigError(`${key.flag}/${key.env}: expected name:scope[,scope…]:secret`);
   const name = item.slice(0, first);
-  const scopes = item.slice(first + 1, second).split(",").filter(Boolean);
+  const all = item.slice(first + 1, second).split(",").filter(Boolean);
+  // publish=REPO and replace=REPO are the [[token]] publish/replace lists in flag form.
+  const scopes = all.filter((s) => !/^(publish|replace)=/.test(s));
+  const publish = all.filter((s) => s.startsWith("publish=")).map((s) => s.slice("publish=".length));
+  const replace = all.filter((s) => s.startsWith("replace=")).map((s) => s.slice("replace=".length));
+  for (const r of replace) if (!publish.includes(r)) publish.push(r);
   const secret = item.slice(second + 1);
-  return secret.startsWith("env:") ? { name, scopes, token_env: secret.slice(4) } : { name, scopes, token: secret };
+  const rights = { name, scopes, ...(publish.length ? { publish } : {}), ...(replace.length ? { replace } : {}) };
+  return secret.startsWith("env:") ? { ...rights, token_env: secret.slice(4) } : { ...rights, token: secret };
 }

@@ -53,6 +53,8 @@ export class HexMirror implements ResourceSource {
   async entity(resource: Resource, req: IncomingMessage, state: RequestState): Promise<Entity | null> {
     if (resource.kind !== "hex" || resource.repo !== this.config.name) return null;
     const r = resource.resource;
+    // Docs are not signed: nothing here could verify them, so a mirror does not pass them on.
+    if (r.kind === "docs") throw new HttpError(404, "docs are not mirrored");
     if ((r.kind === "package" || r.kind === "tarball") && this.allow && !this.allow.has(r.name)) {
       throw new HttpError(404, `${r.name} is not on this mirror's allow-list`);
     }

@@ -24,7 +24,9 @@ export type HexResource =
   | { kind: "package"; name: string }
   | { kind: "tarball"; name: string; version: string }
   /** Hex's update check (installs/hex-1.x.csv and .signed), passed through by mirrors. */
-  | { kind: "installs"; file: string };
+  | { kind: "installs"; file: string }
+  /** A release's docs tarball (`mix hex.docs fetch`), uploaded through the Hex API. */
+  | { kind: "docs"; name: string; version: string };
 
 export type Resource =
   | { kind: "index" }
@@ -34,7 +36,9 @@ export type Resource =
   | { kind: "registry"; uuid: string; hash: string }
   | { kind: "package"; uuid: string; hash: string }
   | { kind: "artifact"; hash: string }
-  | { kind: "hex"; repo: string; resource: HexResource };
+  | { kind: "hex"; repo: string; resource: HexResource }
+  /** A page of a release's docs: /docs/<repo>/<name>[/<version>[/<file>]]; no version means the newest. */
+  | { kind: "docs"; repo: string; name: string; version?: string; file?: string };
 
 export type ParseResult =
   | { ok: true; resource: Resource; path: string }
@@ -57,6 +61,7 @@ export function parseTarget(target: string): ParseResult {
   if (path.includes("\\")) return bad("backslashes are not allowed in resource paths");
   if (/[\u0000-\u001f\u007f]/.test(path)) return bad("control characters are not allowed in resource paths");
   if (path === "/") return { ok: true, resource: { kind: "index" }, path };
+  if (path.startsWith("/docs/")) return parseDocs(path);
   const segments = path.slice(1).split("/");
   if (segments.some((s) => s === "." || s === "..")) return bad("'.' and '..' path segments are not allowed");
   if (segments.some((s) => s === "")) {
@@ -92,6 +97,23 @@ export function parseTarget(target: string): ParseResult {
   }
 }
 
+/** /docs/<repo>/<name>/<version>/<file…>: a trailing "/" names the directory's index.html. */
+function parseDocs(path: string): ParseResult {
+  const segments = path.slice("/docs/".length).split("/");
+  const trailing = segments.length > 1 && segments[segments.length - 1] === "";
+  if (trailing) segments.pop();
+  if (segments.some((s) => s === "" || s === "." || s === "..")) return bad("empty, '.' and '..' path segments are not allowed");
+  const [repo, name, version, ...file] = segments;
+  if (repo === undefined || name === undefined) return unknown("expected /docs/<repo>/<package>/<version>/");
+  if (!HEX_REPO.test(repo)) return bad(`malformed repository name ${JSON.stringify(repo)}`);
+  if (!HEX_NAME.test(name)) return bad(`malformed package name ${JSON.stringify(name)}`);
+  if (version !== undefined && !HEX_VERSION.test(version)) return bad(`malformed version ${JSON.stringify(version)}`);
+  const resource: Resource = { kind: "docs", repo, name, ...(version !== undefined ? { version } : {}) };
+  // "/docs/r/n/1.0.0" (no slash) has no file: relative links would break, so it is redirected.
+  if (version !== undefined && (file.length > 0 || trailing)) resource.file = [...file, ...(trailing ? ["index.html"] : [])].join("/");
+  return { ok: true, resource, path };
+}
+
 function parseHex(rest: string[], ok: (r: Resource) => ParseResult): ParseResult {
   if (rest.length < 2) return unknown("unknown resource");
   const repo = rest[0]!;
@@ -117,6 +139,11 @@ function parseHex(rest: string[], ok: (r: Resource) => ParseResult): ParseResult
     if (!HEX_VERSION.test(version)) return bad(`malformed version ${JSON.stringify(version)}`);
     return hex({ kind: "tarball", name, version });
   }
+  if (what === "docs") {
+    const m = /^([a-z][a-z0-9_]{0,127})-(.+)\.tar\.gz$/.exec(arg);
+    if (!m || !HEX_VERSION.test(m[2]!)) return bad(`malformed docs tarball name ${JSON.stringify(arg)} (expected <name>-<version>.tar.gz)`);
+    return hex({ kind: "docs", name: m[1]!, version: m[2]! });
+  }
   if (what === "installs") {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(arg)) return bad(`malformed installs file name ${JSON.stringify(arg)}`);
     return hex({ kind: "installs", file: arg });
@@ -140,6 +167,7 @@ export function storeKey(resource: Resource): string | null {
       if (r.kind === "package") return `${base}/packages/${r.name}`;
       if (r.kind === "tarball") return `${base}/tarballs/${r.name}-${r.version}.tar`;
       if (r.kind === "installs") return `${base}/installs/${r.file}`;
+      if (r.kind === "docs") return `${base}/docs/${r.name}-${r.version}.tar.gz`;
       return `${base}/${r.kind}`;
     }
     default:

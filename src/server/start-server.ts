@@ -4,10 +4,11 @@ import { pino, type Logger } from "pino";
 import { openStore } from "../store/open-store.js";
 import type { Store } from "../store/store.js";
 import { AccessControl } from "./access.js";
-import { createApp, type ResourceSource } from "./app.js";
+import { createApp, type RequestDoor, type ResourceSource } from "./app.js";
 import { BrowsePage } from "./browse.js";
 import type { HexMirrorConfig, TokenConfig } from "./config.js";
 import { DiskCache } from "./disk-cache.js";
+import { DocsPages } from "./docs-pages.js";
 import { HexMirror } from "./hex-mirror.js";
 import { JuliaUpstream } from "./julia-upstream.js";
 import { Metrics } from "./metrics.js";
@@ -39,6 +40,10 @@ export interface ServerOptions {
   /** Access tokens; none means open access. */
   tokens?: TokenConfig[];
   metrics?: Metrics;
+  /** The Hex HTTP API (cli/serve.ts builds it from [[hex_publish]]); absent, the server takes no writes. */
+  door?: (store: Store, log: Logger) => RequestDoor;
+  /** Repositories the door takes writes for (shown on the browse page). */
+  publishRepos?: string[];
 }
 
 export interface RunningServer {
@@ -101,6 +106,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     before.push(julia.registries);
     after.push(julia.misses);
   }
+  before.push(new DocsPages(store));
   before.push(
     new BrowsePage({
       store,
@@ -117,6 +123,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     before,
     after,
     access: access.check,
+    ...(options.door ? { door: options.door(store, log) } : {}),
     visibility: access.enabled ? "private" : "public",
     memory,
     requestLog,
@@ -145,6 +152,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   server.on("request", (req) => {
     const timer = firstRequestDeadline.get(req.socket);
     if (timer) clearTimeout(timer);
+  });
+  // With this listener Node sends no automatic 100 Continue: a door sends it only once it has
+  // checked the key and the declared size (a refused upload is never sent); others never read.
+  server.on("checkContinue", (req, res) => {
+    const timer = firstRequestDeadline.get(req.socket);
+    if (timer) clearTimeout(timer);
+    app(req, res);
   });
   // A client that stops reading for a minute is gone; its socket and store stream are freed.
   server.setTimeout(60_000, (socket) => socket.destroy());
