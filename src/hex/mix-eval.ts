@@ -167,23 +167,34 @@ export function scanModule(toks: Tok[]): Module {
   return mod;
 }
 
+/** An expression as it reads in mix.exs (its first tokens), for messages. */
 export function describe(toks: Tok[]): string {
-  const words = toks
-    .filter((t) => t.k !== "nl")
-    .slice(0, 8)
-    .map((t) => {
-      switch (t.k) {
-        case "str": return JSON.stringify(t.v);
-        case "atom": return `:${t.v}`;
-        case "kw": return `${t.v}:`;
-        case "attr": return `@${t.v}`;
-        case "sigil": return `~${t.letter}`;
-        case "int":
-        case "float": return String(t.v);
-        default: return t.v;
-      }
-    });
-  return words.join(" ").replace(/ ([.(),\]}]) ?/g, "$1").replace(/([([{]) /g, "$1");
+  const MAX = 20;
+  const words = toks.filter((t) => t.k !== "nl");
+  let out = "";
+  let prev: Tok | undefined;
+  for (const t of words.slice(0, MAX)) {
+    let s: string;
+    switch (t.k) {
+      case "str": s = JSON.stringify(t.v); break;
+      case "atom": s = `:${t.v}`; break;
+      case "kw": s = `${t.v}:`; break;
+      case "attr": s = `@${t.v}`; break;
+      case "sigil": s = `~${t.letter}`; break;
+      case "int":
+      case "float": s = String(t.v); break;
+      default: s = t.v;
+    }
+    const p = prev === undefined ? undefined : prev.k === "p" ? prev.v : prev.k;
+    const tight =
+      out === "" ||
+      p === "(" || p === "[" || p === "{" || p === "%{" || p === "." ||
+      (t.k === "p" && [")", "]", "}", ",", "."].includes(t.v)) ||
+      (t.k === "p" && (t.v === "(" || t.v === "[") && (p === "ident" || p === "alias" || p === ")" || p === "]"));
+    out += (tight ? "" : " ") + s;
+    prev = t;
+  }
+  return words.length > MAX ? `${out} …` : out;
 }
 
 function trimNl(toks: Tok[]): Tok[] {

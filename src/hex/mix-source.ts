@@ -111,7 +111,8 @@ function readTokens(toks: Tok[]): MixProject {
     const ex = kwGet(pkg, "exclude_patterns")!;
     throw new SourceError(`mix.exs:${ex.k === "dyn" ? ex.line : line}: package exclude_patterns are regular expressions that pkgpub does not evaluate; list the files to include with files: instead, or build the tarball with \`mix hex.build\` and publish it with --tarball`);
   }
-  const description = str(kwGet(p, "description"), "description", line);
+  // mix hex.build merges package: over the project's fields, so package's description wins.
+  const description = str(kwGet(pkg, "description"), "package description", line) ?? str(kwGet(p, "description"), "description", line);
   const absentKeys = (["licenses", "links"] as const).filter((k) => kwGet(pkg, k) === undefined);
   return {
     app,

@@ -77,6 +77,8 @@ export async function planRebarPackage(tree: SourceTree, tag: string): Promise<P
       if (k === undefined || v === undefined) throw new SourceError(`${appSrcPath}: links must be a list of {"Name", "Url"}`);
       links.push([k, v]);
     }
+    // rebar3_hex turns links into a map, which hex_core writes in key order.
+    links.sort((a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])));
   }
   const patterns = lookup(props, "files") ? textList(lookup(props, "files"), `${appSrcPath} files`) : [...REBAR_DEFAULT_FILES, ...textList(lookup(props, "include_files"), `${appSrcPath} include_files`)];
   const excludeFiles = new Set(textList(lookup(props, "exclude_files"), `${appSrcPath} exclude_files`));
