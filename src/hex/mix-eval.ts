@@ -51,6 +51,8 @@ function isOpen(t: Tok): boolean {
 function isClose(t: Tok): boolean {
   return (t.k === "p" && CLOSE.has(t.v)) || (t.k === "ident" && t.v === "end");
 }
+const TARBALL_FIX = "build the tarball with `mix hex.build` and publish it with --tarball";
+
 const isP = (t: Tok | undefined, v: string): boolean => t !== undefined && t.k === "p" && t.v === v;
 const isIdent = (t: Tok | undefined, v: string): boolean => t !== undefined && t.k === "ident" && t.v === v;
 
@@ -242,17 +244,17 @@ export class Evaluator {
 
   /** Counts work and nesting; refuses input past the bounds instead of running away. */
   step(line: number): void {
-    if (++this.steps > LIMITS.steps) throw new SourceError(`mix.exs:${line}: too much to evaluate statically (over ${LIMITS.steps} steps); build the tarball with \`mix hex.build\` and publish it with --tarball`);
+    if (++this.steps > LIMITS.steps) throw new SourceError(`mix.exs:${line}: too much to evaluate statically (over ${LIMITS.steps} steps); ${TARBALL_FIX}`);
   }
   enter(line: number): void {
-    if (++this.depth > LIMITS.depth) throw new SourceError(`mix.exs:${line}: nested more than ${LIMITS.depth} levels deep; build the tarball with \`mix hex.build\` and publish it with --tarball`);
+    if (++this.depth > LIMITS.depth) throw new SourceError(`mix.exs:${line}: nested more than ${LIMITS.depth} levels deep; ${TARBALL_FIX}`);
   }
   leave(): void {
     this.depth--;
   }
   checkSize(v: Value, line: number): Value {
-    if (v.k === "str" && v.v.length > LIMITS.chars) throw new SourceError(`mix.exs:${line}: a string longer than ${LIMITS.chars} characters`);
-    if (v.k === "list" && v.v.length > LIMITS.items) throw new SourceError(`mix.exs:${line}: a list longer than ${LIMITS.items} items`);
+    if (v.k === "str" && v.v.length > LIMITS.chars) throw new SourceError(`mix.exs:${line}: a string longer than ${LIMITS.chars} characters; ${TARBALL_FIX}`);
+    if (v.k === "list" && v.v.length > LIMITS.items) throw new SourceError(`mix.exs:${line}: a list longer than ${LIMITS.items} items; ${TARBALL_FIX}`);
     return v;
   }
 
@@ -354,7 +356,7 @@ export class Evaluator {
         else if (v.k === "nil") out += "";
         else return { k: "dyn", line: part.line, what: `the interpolation \`#{${part.src.trim()}}\`, which is not a string, atom or integer` };
       }
-      if (out.length > LIMITS.chars) throw new SourceError(`mix.exs:${line}: an interpolated string longer than ${LIMITS.chars} characters`);
+      if (out.length > LIMITS.chars) throw new SourceError(`mix.exs:${line}: an interpolated string longer than ${LIMITS.chars} characters; ${TARBALL_FIX}`);
     }
     return { k: "str", v: out };
   }
@@ -468,7 +470,7 @@ class Parser {
         this.i++;
         kw.push({ k: "tuple", v: [{ k: "atom", v: t.v }, this.expr()] });
       } else items.push(this.expr());
-      if (items.length + kw.length > LIMITS.items) throw new SourceError(`mix.exs:${t.line}: a list longer than ${LIMITS.items} items`);
+      if (items.length + kw.length > LIMITS.items) throw new SourceError(`mix.exs:${t.line}: a list longer than ${LIMITS.items} items; ${TARBALL_FIX}`);
       if (this.isP(",")) this.i++;
       else if (!this.isP(close)) {
         const bad = this.peek()!;
