@@ -1,4 +1,5 @@
 import path from "node:path";
+import { BUILD_TOOLS, type BuildTool } from "../hex/plan-source.js";
 import { openStore } from "../store/open-store.js";
 import { publishHex, type HexInput } from "../publish/hex-publish.js";
 import { parseFlags, requireFlag, UsageError, type Command } from "./command.js";
@@ -7,7 +8,7 @@ import { loadPrivateKey } from "./hex-key-flag.js";
 const help = `pkgpub hex publish: publish a Hex package release into a signed Hex repository
 
 Usage:
-  pkgpub hex publish --repo <name> --private-key <pem-file|env:VAR> --source <path|git-url> [--ref <tag>]
+  pkgpub hex publish --repo <name> --private-key <pem-file|env:VAR> --source <path|git-url> [--ref <tag>] [--build-tool mix|rebar3]
   pkgpub hex publish --repo <name> --private-key <pem-file|env:VAR> --tarball <file>
 
 Input (one of):
@@ -15,6 +16,9 @@ Input (one of):
                            the tag, without Elixir or Erlang: mix.exs is read statically (literal
                            values only), rebar3 projects from src/<app>.app.src, rebar.config and
                            rebar.lock ({vsn, git} becomes the tag). The version must equal the tag.
+  --build-tool <tool>      mix or rebar3, for a repository with both a mix.exs and a rebar3 project
+                           (src/<app>.app.src). Default: mix; when one of the two cannot be read
+                           statically, the other, and the output says so
   --ref <tag>              the tag to publish (v1.2.3 or 1.2.3); default: the one version tag
                            on HEAD (for a URL, the default branch's head)
   --tarball <file>         a tarball made by \`mix hex.build\` or \`rebar3 hex build\`; checked
@@ -46,16 +50,20 @@ const command: Command = {
       store: { type: "string" },
       source: { type: "string" },
       ref: { type: "string" },
+      "build-tool": { type: "string" },
       tarball: { type: "string" },
       replace: { type: "boolean" },
     });
     const repo = requireFlag(values.repo, "--repo");
     if ((values.source === undefined) === (values.tarball === undefined)) throw new UsageError("give exactly one of --source or --tarball");
     if (values.ref !== undefined && values.source === undefined) throw new UsageError("--ref goes with --source");
+    const buildTool = values["build-tool"];
+    if (buildTool !== undefined && values.source === undefined) throw new UsageError("--build-tool goes with --source");
+    if (buildTool !== undefined && !(BUILD_TOOLS as readonly string[]).includes(buildTool)) throw new UsageError(`--build-tool must be ${BUILD_TOOLS.join(" or ")}, not ${JSON.stringify(buildTool)}`);
     const privateKey = await loadPrivateKey(values["private-key"], ctx.env, ctx.cwd);
     // Local paths are relative to the invocation's directory; URLs stay as they are.
     const local = (p: string) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(p) || /^[^/\s]+@[^/\s]+:/.test(p) ? p : path.resolve(ctx.cwd, p));
-    const input: HexInput = values.tarball !== undefined ? { tarball: path.resolve(ctx.cwd, values.tarball) } : { source: local(values.source!), ...(values.ref !== undefined ? { ref: values.ref } : {}) };
+    const input: HexInput = values.tarball !== undefined ? { tarball: path.resolve(ctx.cwd, values.tarball) } : { source: local(values.source!), ...(values.ref !== undefined ? { ref: values.ref } : {}), ...(buildTool !== undefined ? { buildTool: buildTool as BuildTool } : {}) };
     const store = await openStore(values.store, ctx.env);
     const result = await publishHex({
       store,

@@ -1,6 +1,7 @@
 // The Action's inputs (INPUT_* as the runner sets them), validated at the edge.
 
 import { z } from "zod";
+import { BUILD_TOOLS } from "../hex/plan-source.js";
 
 const kinds = ["julia-registry", "julia-package", "hex-package"] as const;
 
@@ -13,6 +14,7 @@ export const actionInputsSchema = z.object({
   "hex-repo": z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "lowercase letters, digits, _ and -").optional(),
   "hex-key": z.string().min(1).optional(),
   tarball: z.string().min(1).optional(),
+  "build-tool": z.enum(BUILD_TOOLS).optional(),
   token: z.string().min(1).optional(),
   "server-url": z.string().min(1).optional(),
   config: z.string().min(1).optional(),

@@ -42,7 +42,7 @@ export function inferKind(inputs: ActionInputs, ws: string): RepoConfig["kind"] 
 
 function configFromInputs(inputs: ActionInputs, kind: RepoConfig["kind"]): RepoConfig {
   const fields =
-    kind === "julia-package" ? { registry: inputs.registry, subdir: inputs.subdir } : kind === "hex-package" ? { hex_repo: inputs["hex-repo"] } : {};
+    kind === "julia-package" ? { registry: inputs.registry, subdir: inputs.subdir } : kind === "hex-package" ? { hex_repo: inputs["hex-repo"], build_tool: inputs["build-tool"] } : {};
   const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
   return parseRepoConfig({ kind, ...defined }, "the Action's inputs");
 }
@@ -124,7 +124,7 @@ async function reconcileOutcome(ctx: ActionContext): Promise<Outcome> {
     targets = { registry: [], julia_package: [], hex_package: [] };
     if (config.kind === "julia-registry") targets.registry.push({ url, branch: config.branch });
     if (config.kind === "julia-package") targets.julia_package.push({ url, registry: config.registry, subdir: config.subdir, register: config.register });
-    if (config.kind === "hex-package") targets.hex_package.push({ url, repo: config.hex_repo });
+    if (config.kind === "hex-package") targets.hex_package.push({ url, repo: config.hex_repo, ...(config.build_tool ? { build_tool: config.build_tool } : {}) });
   }
   const store = await openStore(inputs.store, env);
   const report = await reconcile(targets, { publishers: ctx.publishers, store, gitEnv: gitEnvFor(ctx), hexKeyPem: inputs["hex-key"], log: ctx.log });

@@ -2,6 +2,7 @@
 // Secrets never come from here: the signing key and store credentials are the App's environment.
 
 import { z } from "zod";
+import { BUILD_TOOLS } from "../hex/plan-source.js";
 
 const gitUrl = z.string().min(1).refine((s) => /^(https?|file|ssh):\/\//.test(s) || /^[^/\s]+@[^/\s]+:/.test(s), "must be a git URL");
 
@@ -34,6 +35,8 @@ export const repoConfigSchema = z.discriminatedUnion("kind", [
     ...common,
     /** The Hex repository name (repos/<name>/ in the store). */
     hex_repo: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "lowercase letters, digits, _ and -"),
+    /** mix or rebar3, for a repository with both a mix.exs and a rebar3 project (default: mix, or the one that can be read). */
+    build_tool: z.enum(BUILD_TOOLS).optional(),
   }).strict(),
 ]);
 

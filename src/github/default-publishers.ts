@@ -11,7 +11,7 @@ export const defaultPublishers: Publishers = {
   register: registerPackage,
   async hexSource(o) {
     const privateKey = parsePrivateKey(o.privateKeyPem, "the Hex signing key (PKGPUB_HEX_KEY)");
-    const r = await publishHex({ store: o.store, repo: o.repo, privateKey, input: { source: o.source, ref: o.ref }, env: o.gitEnv, log: o.log });
+    const r = await publishHex({ store: o.store, repo: o.repo, privateKey, input: { source: o.source, ref: o.ref, ...(o.buildTool ? { buildTool: o.buildTool } : {}) }, env: o.gitEnv, log: o.log });
     return { name: r.name, version: r.version, tarballKey: r.tarballKey, tarball: r.tarball };
   },
   async hexTarball(o) {

@@ -1,5 +1,6 @@
 // From a push (App webhook or Action event) and the repository's config to the work to do: pure.
 
+import type { BuildTool } from "../hex/plan-source.js";
 import { subdirForTag, type RepoConfig } from "./config.js";
 
 export interface PushInfo {
@@ -26,7 +27,7 @@ interface JobBase {
 export type Job =
   | (JobBase & { kind: "julia-registry"; registry: string; branch: string; commit: string })
   | (JobBase & { kind: "julia-package"; package: string; tag: string; subdir?: string; registry: string; mode: "push" | "pull-request" })
-  | (JobBase & { kind: "hex-package"; source: string; tag: string; hexRepo: string });
+  | (JobBase & { kind: "hex-package"; source: string; tag: string; hexRepo: string; buildTool?: BuildTool });
 
 export type Plan = { job: Job } | { skip: string };
 
@@ -52,7 +53,7 @@ export function planPush(push: PushInfo, config: RepoConfig): Plan {
     case "hex-package":
       if (!tag) return { skip: `${push.ref} is not a tag` };
       if (!/^v?\d+\.\d+\.\d+/.test(tag)) return { skip: `${tag} is not a version tag` };
-      return { job: { ...base, kind: "hex-package", source: push.cloneUrl, tag, hexRepo: config.hex_repo } };
+      return { job: { ...base, kind: "hex-package", source: push.cloneUrl, tag, hexRepo: config.hex_repo, ...(config.build_tool ? { buildTool: config.build_tool } : {}) } };
   }
 }
 

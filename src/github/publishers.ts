@@ -3,6 +3,7 @@
 
 import type { JuliaPublishOptions, JuliaPublishReport } from "../publish/julia-publish.js";
 import type { RegisterOptions, RegisterResult } from "../publish/registration.js";
+import type { BuildTool } from "../hex/plan-source.js";
 import type { Store } from "../store/store.js";
 
 export interface HexSourcePublish {
@@ -13,6 +14,8 @@ export interface HexSourcePublish {
   source: string;
   /** The tag to publish. */
   ref: string;
+  /** mix or rebar3 when the repository has both (default: mix, or the one that can be read). */
+  buildTool?: BuildTool;
   /** PEM private key that signs the repository. */
   privateKeyPem: string;
   gitEnv?: NodeJS.ProcessEnv;

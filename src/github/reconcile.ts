@@ -2,6 +2,7 @@
 // webhooks never deliver (more than three tags pushed at once, tags made with GITHUB_TOKEN).
 // Every step is idempotent, so running it again after a success writes nothing.
 
+import { BUILD_TOOLS } from "../hex/plan-source.js";
 import { z } from "zod";
 import { RegistrationError } from "../julia/registration/register.js";
 import { compareVersions, parseVersion } from "../julia/registration/versions.js";
@@ -25,7 +26,7 @@ export const reconcileTargetsSchema = z.object({
       }).strict(),
     )
     .default([]),
-  hex_package: z.array(z.object({ url: z.string().min(1), repo: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/) }).strict()).default([]),
+  hex_package: z.array(z.object({ url: z.string().min(1), repo: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/), build_tool: z.enum(BUILD_TOOLS).optional() }).strict()).default([]),
 }).strict();
 
 export type ReconcileTargets = z.infer<typeof reconcileTargetsSchema>;
@@ -138,7 +139,7 @@ export async function reconcile(targets: ReconcileTargets, deps: ReconcileDeps):
       const what = `${redact(h.url)} ${tag}`;
       try {
         const key = deps.hexKeyPem;
-        const out = await serialize(`hex:${deps.storeKey ?? ""}:${h.repo}`, () => deps.publishers.hexSource({ store: deps.store, repo: h.repo, source: h.url, ref: tag, privateKeyPem: key, gitEnv: deps.gitEnv, log }));
+        const out = await serialize(`hex:${deps.storeKey ?? ""}:${h.repo}`, () => deps.publishers.hexSource({ store: deps.store, repo: h.repo, source: h.url, ref: tag, ...(h.build_tool ? { buildTool: h.build_tool } : {}), privateKeyPem: key, gitEnv: deps.gitEnv, log }));
         (out.tarball === "unchanged" ? report.unchanged : report.done).push(`${what}: ${h.repo}/${out.name} ${out.version} ${out.tarball === "unchanged" ? "already published" : "published"}`);
       } catch (err) {
         fail(what, err);

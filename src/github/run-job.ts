@@ -130,7 +130,7 @@ export async function runJob(job: Job, deps: JobDeps): Promise<Outcome> {
       }
       case "hex-package": {
         if (!deps.hexKeyPem) throw new Error("no Hex signing key: set PKGPUB_HEX_KEY (or PKGPUB_HEX_KEY_FILE) in the publisher's environment");
-        const out = await deps.publishers.hexSource({ store, repo: job.hexRepo, source: job.source, ref: job.tag, privateKeyPem: deps.hexKeyPem, gitEnv: deps.gitEnv, log });
+        const out = await deps.publishers.hexSource({ store, repo: job.hexRepo, source: job.source, ref: job.tag, ...(job.buildTool ? { buildTool: job.buildTool } : {}), privateKeyPem: deps.hexKeyPem, gitEnv: deps.gitEnv, log });
         return hexOutcome(job.hexRepo, out, `${job.tag}`, store, deps, logLines);
       }
     }

@@ -5,7 +5,7 @@
  */
 
 export type Tok =
-  | { k: "str"; v: string; line: number; interp: boolean }
+  | { k: "str"; v: string; line: number; interp: boolean; parts?: Part[] }
   | { k: "atom"; v: string; line: number; interp: boolean }
   | { k: "kw"; v: string; line: number }
   | { k: "int" | "float"; v: number; line: number }
@@ -15,6 +15,9 @@ export type Tok =
   | { k: "sigil"; letter: string; v: string; mods: string; line: number; interp: boolean }
   | { k: "p"; v: string; line: number }
   | { k: "nl"; line: number };
+
+/** A piece of an interpolated string: literal text, or the source of one `#{…}` and its line. */
+export type Part = string | { src: string; line: number };
 
 export class ElixirSyntaxError extends Error {
   override name = "ElixirSyntaxError";
@@ -67,16 +70,19 @@ export function tokenize(src: string): Tok[] {
   };
 
   // Reads a quoted body up to `close`; `escapes` false for uppercase sigils.
-  const body = (close: string, escapes: boolean, open?: string): { v: string; interp: boolean } => {
+  const body = (close: string, escapes: boolean, open?: string): { v: string; interp: boolean; parts: Part[] } => {
     let v = "";
     let interp = false;
     let depth = 0;
+    const parts: Part[] = [];
+    let lit = "";
     for (;;) {
       const c = src[i];
       if (c === undefined) err(`unterminated ${close === '"' ? "string" : "literal"}`);
       if (c === close && depth === 0) {
         i++;
-        return { v, interp };
+        if (lit !== "") parts.push(lit);
+        return { v, interp, parts };
       }
       i++;
       if (open !== undefined && open !== close) {
@@ -85,12 +91,14 @@ export function tokenize(src: string): Tok[] {
       }
       if (c === "\n") line++;
       if (c === "\\" && escapes) {
-        if (src[i] === close || src[i] === "#") v += src[i++];
-        else v += escape();
+        const e = src[i] === close || src[i] === "#" ? src[i++]! : escape();
+        v += e;
+        lit += e;
         continue;
       }
       if (c === "\\" && !escapes && src[i] === close) {
-        v += src[i++];
+        v += src[i];
+        lit += src[i++];
         continue;
       }
       if (c === "#" && src[i] === "{" && escapes) {
@@ -98,6 +106,8 @@ export function tokenize(src: string): Tok[] {
         // Skip the interpolated expression, keeping it in the text for messages.
         let d = 0;
         v += "#";
+        const at = line;
+        const from = i + 1;
         while (i < src.length) {
           const x = src[i++]!;
           v += x;
@@ -105,14 +115,19 @@ export function tokenize(src: string): Tok[] {
           else if (x === "}" && --d === 0) break;
           else if (x === "\n") line++;
         }
+        if (d !== 0) err("unterminated #{ in a string");
+        if (lit !== "") parts.push(lit);
+        lit = "";
+        parts.push({ src: src.slice(from, i - 1), line: at });
         continue;
       }
       v += c;
+      lit += c;
     }
   };
 
   // Heredoc after the opening triple quote: content lines, indentation of the closing line removed.
-  const heredoc = (q: string, escapes: boolean): { v: string; interp: boolean } => {
+  const heredoc = (q: string, escapes: boolean): { v: string; interp: boolean; parts?: Part[] } => {
     const nl = src.indexOf("\n", i);
     if (nl < 0) err("unterminated heredoc");
     i = nl + 1;
@@ -128,7 +143,7 @@ export function tokenize(src: string): Tok[] {
         const indent = closeMatch[1]!.length;
         const text = lines.map((l) => (l.slice(0, indent).trim() === "" ? l.slice(indent) : l.trimStart())).join("\n");
         const sub = text + (lines.length > 0 ? "\n" : "");
-        return escapes ? unescape(sub, startLine) : { v: sub, interp: false };
+        return escapes ? unescape(sub, startLine) : { v: sub, interp: false, parts: [sub] };
       }
       if (end < 0) throw new ElixirSyntaxError(startLine, "unterminated heredoc");
       lines.push(raw);
@@ -158,7 +173,7 @@ export function tokenize(src: string): Tok[] {
       const q = c;
       i += 3;
       const h = heredoc(q, true);
-      toks.push({ k: "str", v: h.v, interp: h.interp, line: start });
+      toks.push({ k: "str", v: h.v, interp: h.interp, line: start, ...(h.interp ? { parts: h.parts } : {}) });
       continue;
     }
     if (c === '"' || c === "'") {
@@ -167,14 +182,14 @@ export function tokenize(src: string): Tok[] {
       if (src[i] === ":" && /[\s]/.test(src[i + 1] ?? " ") && c === '"') {
         i++;
         toks.push({ k: "kw", v: b.v, line: start });
-      } else toks.push({ k: "str", v: b.v, interp: b.interp, line: start });
+      } else toks.push({ k: "str", v: b.v, interp: b.interp, line: start, ...(b.interp ? { parts: b.parts } : {}) });
       continue;
     }
     if (c === "~" && /[a-zA-Z]/.test(src[i + 1] ?? "")) {
       const letter = src[i + 1]!;
       i += 2;
       const escapes = letter === letter.toLowerCase();
-      let b: { v: string; interp: boolean };
+      let b: { v: string; interp: boolean; parts?: Part[] };
       if (src.startsWith('"""', i) || src.startsWith("'''", i)) {
         const q = src[i]!;
         i += 3;
@@ -238,7 +253,11 @@ export function tokenize(src: string): Tok[] {
     if (/[A-Z]/.test(c)) {
       const m = /^[A-Z][a-zA-Z0-9_]*/.exec(src.slice(i))!;
       i += m[0].length;
-      toks.push({ k: "alias", v: m[0], line: start });
+      // `GitHub: url` in a map or keyword list is an atom key like any other.
+      if (src[i] === ":" && src[i + 1] !== ":" && /[\s]/.test(src[i + 1] ?? " ")) {
+        i++;
+        toks.push({ k: "kw", v: m[0], line: start });
+      } else toks.push({ k: "alias", v: m[0], line: start });
       continue;
     }
     const op = OPS.find((o) => src.startsWith(o, i));
@@ -254,9 +273,10 @@ export function tokenize(src: string): Tok[] {
 }
 
 /** Escapes and interpolation markers of an already delimited string body (heredocs). */
-function unescape(raw: string, line: number): { v: string; interp: boolean } {
+function unescape(raw: string, line: number): { v: string; interp: boolean; parts?: Part[] } {
   const toks = tokenize(`"${raw.replace(/\\\\|\\"|"/g, (m) => (m === '"' ? '\\"' : m)).replace(/\n/g, "\\n")}"`);
   const t = toks[0];
   if (toks.length !== 1 || !t || t.k !== "str") throw new ElixirSyntaxError(line, "cannot read heredoc");
-  return { v: t.v, interp: t.interp };
+  // The heredoc was folded onto one line; its interpolations are reported at its first line.
+  return { v: t.v, interp: t.interp, parts: t.parts?.map((p) => (typeof p === "string" ? p : { src: p.src, line })) };
 }

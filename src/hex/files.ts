@@ -55,22 +55,37 @@ function hiddenOk(pattern: string, candidate: string): boolean {
 
 /** The files (sorted) that the patterns select from `paths` (every file path of the tree). */
 export function selectFiles(paths: string[], patterns: string[], options: { rebar?: boolean; exclude?: RegExp[] } = {}): string[] {
+  return selectEntries(paths, patterns, options).files;
+}
+
+/**
+ * The files and the directories the patterns select. Both clients walk a matched directory and
+ * list it and every directory under it in metadata.config `files` (the tarball itself holds only
+ * the files, git having no empty directories).
+ */
+export function selectEntries(paths: string[], patterns: string[], options: { rebar?: boolean; exclude?: RegExp[] } = {}): { files: string[]; dirs: string[] } {
   const dirs = new Set<string>();
   for (const p of paths) {
     const segs = p.split("/");
     for (let i = 1; i < segs.length; i++) dirs.add(segs.slice(0, i).join("/"));
   }
   const chosen = new Set<string>();
+  const chosenDirs = new Set<string>();
   for (const raw of patterns) {
     const pattern = raw.replace(/^\.\//, "").replace(/\/+$/, "");
     const re = globToRegExp(pattern);
     for (const d of dirs) {
-      if (re.test(d) && hiddenOk(pattern, d)) for (const p of paths) if (p.startsWith(`${d}/`)) chosen.add(p);
+      if (re.test(d) && hiddenOk(pattern, d)) {
+        chosenDirs.add(d);
+        for (const p of paths) if (p.startsWith(`${d}/`)) chosen.add(p);
+        for (const sub of dirs) if (sub.startsWith(`${d}/`)) chosenDirs.add(sub);
+      }
     }
     for (const p of paths) if (re.test(p) && hiddenOk(pattern, p)) chosen.add(p);
   }
   const excludes = [...(options.exclude ?? []), ...(options.rebar ? REBAR_ALWAYS_EXCLUDED : [])];
-  return [...chosen].filter((p) => !p.split("/").includes(".DS_Store") && !excludes.some((re) => re.test(p))).sort();
+  const keep = (p: string) => !p.split("/").includes(".DS_Store") && !excludes.some((re) => re.test(p));
+  return { files: [...chosen].filter(keep).sort(), dirs: [...chosenDirs].filter(keep).sort() };
 }
 
 /** mix's build_tools guess from the root files when the package does not state them. */

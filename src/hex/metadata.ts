@@ -145,33 +145,64 @@ export function parseMetadata(configText: string): HexMetadata {
   return meta;
 }
 
-/** metadata.config text, keys sorted as hex_core writes them, requirements in the map form. */
-export function formatMetadata(m: HexMetadata): string {
+/**
+ * How a client lays out metadata.config. `mix hex.build` (Hex 2.5.1) writes requirements as a list
+ * of proplists with name (keys app, name, optional, repository, requirement) in mix.exs order, and
+ * leaves out licenses/links the project does not set. rebar3_hex writes them as {Name, [app,
+ * optional, requirement]} pairs sorted by name, and leaves out empty description/licenses/links.
+ * Both sort the top-level keys (hex_core writes maps:to_list of the map).
+ */
+export interface MetadataLayout {
+  writer: "mix" | "rebar3";
+  /** Keys the client does not write for this project. */
+  absent?: Array<"description" | "licenses" | "links">;
+}
+
+const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+function requirementsTerm(m: HexMetadata, layout: MetadataLayout | undefined): Term {
+  if (layout?.writer === "mix") {
+    return list(
+      m.requirements.map((r) =>
+        list([
+          tuple(bin("app"), bin(r.app)),
+          tuple(bin("name"), bin(r.name)),
+          tuple(bin("optional"), atom(r.optional ? "true" : "false")),
+          tuple(bin("repository"), bin(r.repository ?? "hexpm")),
+          tuple(bin("requirement"), bin(r.requirement)),
+        ]),
+      ),
+    );
+  }
+  const reqs = layout?.writer === "rebar3" ? [...m.requirements].sort((a, b) => byBytes(a.name, b.name)) : m.requirements;
+  return list(
+    reqs.map((r) =>
+      tuple(
+        bin(r.name),
+        list([
+          tuple(bin("app"), bin(r.app)),
+          tuple(bin("optional"), atom(r.optional ? "true" : "false")),
+          tuple(bin("requirement"), bin(r.requirement)),
+          ...(r.repository !== undefined && layout?.writer !== "rebar3" ? [tuple(bin("repository"), bin(r.repository))] : []),
+        ]),
+      ),
+    ),
+  );
+}
+
+/** metadata.config text, keys sorted as hex_core writes them; requirements in the layout's form (default: the map form). */
+export function formatMetadata(m: HexMetadata, layout?: MetadataLayout): string {
+  const absent = new Set(layout?.absent ?? []);
   const entries: Array<[string, Term]> = [
     ["app", bin(m.app)],
     ["build_tools", list(m.buildTools.map(bin))],
-    ...(m.description !== undefined ? ([["description", bin(m.description)]] as Array<[string, Term]>) : []),
+    ...(m.description !== undefined && !absent.has("description") ? ([["description", bin(m.description)]] as Array<[string, Term]>) : []),
     ...(m.elixir !== undefined ? ([["elixir", bin(m.elixir)]] as Array<[string, Term]>) : []),
     ["files", list(m.files.map(bin))],
-    ["licenses", list(m.licenses.map(bin))],
-    ["links", list(m.links.map(([k, v]) => tuple(bin(k), bin(v))))],
+    ...(absent.has("licenses") ? [] : ([["licenses", list(m.licenses.map(bin))]] as Array<[string, Term]>)),
+    ...(absent.has("links") ? [] : ([["links", list(m.links.map(([k, v]) => tuple(bin(k), bin(v))))]] as Array<[string, Term]>)),
     ["name", bin(m.name)],
-    [
-      "requirements",
-      list(
-        m.requirements.map((r) =>
-          tuple(
-            bin(r.name),
-            list([
-              tuple(bin("app"), bin(r.app)),
-              tuple(bin("optional"), atom(r.optional ? "true" : "false")),
-              tuple(bin("requirement"), bin(r.requirement)),
-              ...(r.repository !== undefined ? [tuple(bin("repository"), bin(r.repository))] : []),
-            ]),
-          ),
-        ),
-      ),
-    ],
+    ["requirements", requirementsTerm(m, layout)],
     ["version", bin(m.version)],
   ];
   return entries.map(([k, v]) => `${formatTerm(tuple(bin(k), v))}.\n`).join("");

@@ -1,5 +1,5 @@
 import { formatTerm, keyName, lookup, parseTerms, termText, type Term } from "./erlang-terms.js";
-import { REBAR_DEFAULT_FILES, selectFiles } from "./files.js";
+import { REBAR_DEFAULT_FILES, selectEntries } from "./files.js";
 import { validatePackageName, validateVersion, type HexMetadata, type Requirement } from "./metadata.js";
 import { collectFiles, SourceError, versionFromTag, type PackagePlan, type SourceTree } from "./source.js";
 
@@ -77,12 +77,17 @@ export async function planRebarPackage(tree: SourceTree, tag: string): Promise<P
       if (k === undefined || v === undefined) throw new SourceError(`${appSrcPath}: links must be a list of {"Name", "Url"}`);
       links.push([k, v]);
     }
+    // rebar3_hex turns links into a map, which hex_core writes in key order.
+    links.sort((a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])));
   }
   const patterns = lookup(props, "files") ? textList(lookup(props, "files"), `${appSrcPath} files`) : [...REBAR_DEFAULT_FILES, ...textList(lookup(props, "include_files"), `${appSrcPath} include_files`)];
   const excludeFiles = new Set(textList(lookup(props, "exclude_files"), `${appSrcPath} exclude_files`));
   const excludeRes = textList(lookup(props, "exclude_regexps"), `${appSrcPath} exclude_regexps`).map((r) => new RegExp(r));
-  const selected = selectFiles(tree.paths, patterns, { rebar: true, exclude: excludeRes }).filter((p) => !excludeFiles.has(p));
+  const entries = selectEntries(tree.paths, patterns, { rebar: true, exclude: excludeRes });
+  const selected = entries.files.filter((p) => !excludeFiles.has(p));
   if (!selected.includes(appSrcPath)) selected.push(appSrcPath);
+  // rebar3_hex lists the directories it walked too (src, src/sub, priv, …).
+  const dirs = entries.dirs.filter((p) => !excludeFiles.has(p));
   const replace = new Map<string, Uint8Array>();
   if (regenerate) {
     // rebar3_hex ships the .app.src rewritten with the resolved vsn.
@@ -97,32 +102,65 @@ export async function planRebarPackage(tree: SourceTree, tag: string): Promise<P
     licenses: textList(lookup(props, "licenses"), `${appSrcPath} licenses`),
     links,
     buildTools: lookup(props, "build_tools") ? textList(lookup(props, "build_tools"), `${appSrcPath} build_tools`) : ["rebar3"],
-    requirements,
-    files: selected.sort(),
+    requirements: requirements.list,
+    files: [...selected, ...dirs].sort(),
   };
-  return { metadata, files: await collectFiles(tree, metadata.files, replace) };
+  // rebar3_hex drops the optional keys whose value is empty.
+  const absent = [...(metadata.description === "" ? (["description"] as const) : []), ...(metadata.licenses.length === 0 ? (["licenses"] as const) : []), ...(links.length === 0 ? (["links"] as const) : [])];
+  return {
+    metadata,
+    files: await collectFiles(tree, selected.sort(), replace),
+    layout: { writer: "rebar3", ...(absent.length > 0 ? { absent } : {}) },
+    ...(requirements.note ? { notes: [requirements.note] } : {}),
+  };
 }
 
-async function rebarRequirements(tree: SourceTree): Promise<Requirement[]> {
-  const configured = new Map<string, string>();
-  let depCount = 0;
+const NO_LOCK_FIX = "commit rebar.lock (run `rebar3 lock`) so the resolved versions are known, or give each Hex dependency a version in rebar.config, like {cowboy, \"~> 2.10\"}";
+
+interface ConfigDep {
+  app: string;
+  /** The requirement when the dep is {App, "Requirement"}: what rebar3_hex writes as given. */
+  requirement?: string;
+  /** Why the lock is needed, or why it is not a Hex package. */
+  problem?: string;
+  nonHex?: string;
+}
+
+/** The default profile's deps of rebar.config, as rebar3_hex reads them against the lock. */
+function configDeps(deps: Term): ConfigDep[] {
+  if (deps.t !== "list") throw new SourceError("rebar.config: deps must be a list");
+  return deps.v.map((d): ConfigDep => {
+    if (d.t === "atom") return { app: d.v, problem: `dependency ${d.v} has no version requirement` };
+    if (d.t !== "tuple" || d.v[0]?.t !== "atom") throw new SourceError(`rebar.config: dependency ${formatTerm(d)} is not an atom or a tuple {Name, …}`);
+    const app = d.v[0].v;
+    const source = d.v.find((x, i) => i > 0 && x.t === "tuple");
+    const kind = source?.t === "tuple" ? keyName(source.v[0]!) : undefined;
+    if (kind !== undefined && kind !== "pkg") return { app, nonHex: `${app} is a ${kind} dependency` };
+    const req = d.v.length === 2 ? termText(d.v[1]) : undefined;
+    // rebar3_hex takes the requirement only from {App, "Req"}; {App, "Req", {pkg, Name}} and
+    // {App, {pkg, Name}} get "~>" and the locked version.
+    if (req !== undefined) return { app, requirement: req };
+    return { app, problem: kind === "pkg" ? `dependency ${app} names its package with {pkg, …}, so rebar3_hex writes the locked version` : `dependency ${app} has no version requirement` };
+  });
+}
+
+async function rebarRequirements(tree: SourceTree): Promise<{ list: Requirement[]; note?: string }> {
+  let deps: ConfigDep[] = [];
   if (tree.paths.includes("rebar.config")) {
-    const deps = lookup({ t: "list", v: await consult(tree, "rebar.config") }, "deps");
-    if (deps !== undefined) {
-      if (deps.t !== "list") throw new SourceError("rebar.config: deps must be a list");
-      for (const d of deps.v) {
-        depCount++;
-        if (d.t === "tuple" && d.v[0]?.t === "atom") {
-          const req = termText(d.v[1]);
-          if (req !== undefined) configured.set(d.v[0].v, req);
-        }
-      }
-    }
+    const d = lookup({ t: "list", v: await consult(tree, "rebar.config") }, "deps");
+    if (d !== undefined) deps = configDeps(d);
   }
   if (!tree.paths.includes("rebar.lock")) {
-    if (depCount > 0) throw new SourceError("rebar.lock is missing: rebar3_hex takes dependencies from the lock file; run `rebar3 lock` and commit rebar.lock");
-    return [];
+    // Without a lock, rebar3 hex build locks first; with a requirement string for each Hex dep,
+    // that is the requirement rebar3_hex writes whatever the lock resolves.
+    const nonHex = deps.filter((d) => d.nonHex);
+    if (nonHex.length > 0) throw new SourceError(`rebar.config: ${nonHex.map((d) => d.nonHex).join(", ")}; a Hex package can only depend on Hex packages (move it to a profile if it is not needed at runtime)`);
+    const unknown = deps.find((d) => d.problem);
+    if (unknown) throw new SourceError(`rebar.config: ${unknown.problem} and there is no rebar.lock; ${NO_LOCK_FIX}`);
+    const list = deps.map((d) => ({ name: d.app, app: d.app, requirement: d.requirement!, optional: false })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    return { list, ...(list.length > 0 ? { note: "no rebar.lock: requirements taken from rebar.config as written" } : {}) };
   }
+  const configured = new Map(deps.filter((d) => d.requirement !== undefined).map((d) => [d.app, d.requirement!]));
   const lock = await consult(tree, "rebar.lock");
   const first = lock[0];
   // {"1.2.0", [Deps]} since rebar3 3.5; a bare [Deps] before.
@@ -144,5 +182,5 @@ async function rebarRequirements(tree: SourceTree): Promise<Requirement[]> {
     out.push({ name, app, requirement: configured.get(app) ?? `~>${locked}`, optional: false });
   }
   if (nonHex.length > 0) throw new SourceError(`rebar.lock: ${nonHex.join(", ")} ${nonHex.length === 1 ? "is not a Hex package" : "are not Hex packages"}; a Hex package can only depend on Hex packages`);
-  return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+  return { list: out.sort((a, b) => (a.name < b.name ? -1 : 1)) };
 }

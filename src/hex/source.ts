@@ -1,4 +1,4 @@
-import type { HexMetadata } from "./metadata.js";
+import type { HexMetadata, MetadataLayout } from "./metadata.js";
 import type { PackageFile } from "./tarball.js";
 
 /** A project's tree at one commit, as the domain sees it: paths and a way to read a blob. */
@@ -12,8 +12,12 @@ export interface SourceTree {
 }
 
 export interface PackagePlan {
+  /** metadata.files lists directories too, as the clients write it; `files` holds the file entries. */
   metadata: HexMetadata;
   files: PackageFile[];
+  layout: MetadataLayout;
+  /** What a reader said on the way (e.g. which build tool was chosen and why). */
+  notes?: string[];
 }
 
 /** Source that cannot be turned into a package without running Elixir or Erlang, or that is wrong. */

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { formatMetadata, MetadataError, parseMetadata, type HexMetadata } from "./metadata.js";
+import { formatMetadata, MetadataError, parseMetadata, type HexMetadata, type MetadataLayout } from "./metadata.js";
 import { readTar, TarFormatError, writeTar, type TarEntry } from "./tar.js";
 
 /** hex_core ≥ 0.10.1 refuses larger tarballs; older rebar3 (hex_core 0.7.1) stops at 8 MiB. */
@@ -110,7 +110,7 @@ export interface PackageFile {
 }
 
 /** Builds a format-3 tarball the way hex_core does (fixed mtimes, uppercase CHECKSUM). */
-export function buildHexTarball(metadata: HexMetadata, files: PackageFile[]): { bytes: Uint8Array; tarball: HexTarball } {
+export function buildHexTarball(metadata: HexMetadata, files: PackageFile[], layout?: MetadataLayout): { bytes: Uint8Array; tarball: HexTarball } {
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const contents = gzipSync(
     writeTar(
@@ -123,7 +123,7 @@ export function buildHexTarball(metadata: HexMetadata, files: PackageFile[]): { 
     { level: 9 },
   );
   const version = new TextEncoder().encode("3");
-  const meta = new TextEncoder().encode(formatMetadata(metadata));
+  const meta = new TextEncoder().encode(formatMetadata(metadata, layout));
   const inner = sha256(version, meta, contents);
   const checksum = new TextEncoder().encode(Buffer.from(inner).toString("hex").toUpperCase());
   const bytes = writeTar([

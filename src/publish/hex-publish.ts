@@ -1,11 +1,10 @@
 import type { KeyObject } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
-import { planMixPackage } from "../hex/mix-source.js";
-import { planRebarPackage } from "../hex/rebar-source.js";
+import { planPackage, type BuildTool } from "../hex/plan-source.js";
 import { releaseOf, sameBytes, withRelease, withRetirement } from "../hex/registry.js";
 import type { Retirement } from "../hex/messages.js";
 import { publicKeyOf } from "../hex/signing.js";
-import { SourceError, type PackagePlan } from "../hex/source.js";
+import { SourceError } from "../hex/source.js";
 import { buildHexTarball, MAX_TARBALL_BYTES, readHexTarball, type HexTarball } from "../hex/tarball.js";
 import type { Store } from "../store/store.js";
 import { openTaggedTree } from "./hex-git-source.js";
@@ -13,7 +12,7 @@ import { HexInvalidError, HexNotFoundError } from "./hex-errors.js";
 import { HexRepository } from "./hex-repository.js";
 
 /** A tarball file, a git source to build from, or tarball bytes already in memory (the HTTP API's upload). */
-export type HexInput = { tarball: string } | { source: string; ref?: string } | { bytes: Uint8Array; origin: string };
+export type HexInput = { tarball: string } | { source: string; ref?: string; buildTool?: BuildTool } | { bytes: Uint8Array; origin: string };
 
 export interface HexPublishOptions {
   store: Store;
@@ -40,8 +39,8 @@ export interface HexPublishResult {
 }
 
 /** Reads and checks the input into tarball bytes; nothing is written yet. */
-export async function loadHexTarball(input: HexInput, env: NodeJS.ProcessEnv = process.env): Promise<{ bytes: Uint8Array; tarball: HexTarball; origin: string }> {
-  if ("bytes" in input) return { bytes: input.bytes, tarball: readHexTarball(input.bytes, input.origin), origin: input.origin };
+export async function loadHexTarball(input: HexInput, env: NodeJS.ProcessEnv = process.env): Promise<{ bytes: Uint8Array; tarball: HexTarball; origin: string; notes: string[] }> {
+  if ("bytes" in input) return { bytes: input.bytes, tarball: readHexTarball(input.bytes, input.origin), origin: input.origin, notes: [] };
   if ("tarball" in input) {
     let size: number;
     try {
@@ -51,17 +50,14 @@ export async function loadHexTarball(input: HexInput, env: NodeJS.ProcessEnv = p
     }
     if (size > MAX_TARBALL_BYTES) throw new Error(`--tarball ${input.tarball}: ${size} bytes is over the 16 MiB limit of Hex clients`);
     const bytes = new Uint8Array(await readFile(input.tarball));
-    return { bytes, tarball: readHexTarball(bytes, input.tarball), origin: input.tarball };
+    return { bytes, tarball: readHexTarball(bytes, input.tarball), origin: input.tarball, notes: [] };
   }
   const tagged = await openTaggedTree(input.source, input.ref, env);
   try {
     const { tree, tag } = tagged;
-    let plan: PackagePlan;
-    if (tree.paths.includes("mix.exs")) plan = await planMixPackage(tree, tag);
-    else if (tree.paths.some((p) => /^src\/[^/]+\.app\.src$/.test(p))) plan = await planRebarPackage(tree, tag);
-    else throw new SourceError(`${input.source} at ${tag}: neither mix.exs nor src/<app>.app.src: not a Mix or rebar3 project`);
-    const built = buildHexTarball(plan.metadata, plan.files);
-    return { bytes: built.bytes, tarball: built.tarball, origin: `${input.source} at ${tag}` };
+    const plan = await planPackage(tree, tag, input.buildTool);
+    const built = buildHexTarball(plan.metadata, plan.files, plan.layout);
+    return { bytes: built.bytes, tarball: built.tarball, origin: `${input.source} at ${tag}`, notes: plan.notes ?? [] };
   } catch (err) {
     if (err instanceof SourceError) throw new SourceError(`${input.source} at ${tagged.tag}: ${err.message}`);
     throw err;
@@ -78,7 +74,8 @@ export async function loadHexTarball(input: HexInput, env: NodeJS.ProcessEnv = p
 export async function publishHex(opts: HexPublishOptions): Promise<HexPublishResult> {
   const log = opts.log ?? (() => undefined);
   const repo = new HexRepository(opts.store, opts.repo, opts.privateKey, publicKeyOf(opts.privateKey), log);
-  const { bytes, tarball } = await loadHexTarball(opts.input, opts.env);
+  const { bytes, tarball, notes } = await loadHexTarball(opts.input, opts.env);
+  for (const n of notes) log(n);
   const { name, version } = tarball.metadata;
   if (opts.expectName !== undefined && name !== opts.expectName) {
     throw new HexInvalidError(`metadata does not match package name (the tarball is ${JSON.stringify(name)}, the request names ${JSON.stringify(opts.expectName)})`, "name");

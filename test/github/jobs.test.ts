@@ -23,6 +23,17 @@ describe("which pushes become work", () => {
     expect(planPush(push("refs/tags/nightly"), hex)).toEqual({ skip: "nightly is not a version tag" });
     expect(planPush(push("refs/tags/v0.3.1"), hex)).toMatchObject({ job: { kind: "hex-package", hexRepo: "acme", tag: "v0.3.1" } });
   });
+  it("a hex-package's build_tool goes with its jobs; anything but mix or rebar3 is refused with the field", async () => {
+    const both = parseRepoConfig({ kind: "hex-package", hex_repo: "acme", build_tool: "rebar3" }, "cfg");
+    expect(planPush(push("refs/tags/v0.3.1"), both)).toMatchObject({ job: { kind: "hex-package", buildTool: "rebar3" } });
+    expect(planPush(push("refs/tags/v0.3.1"), hex)).not.toHaveProperty("job.buildTool");
+    expect(() => parseRepoConfig({ kind: "hex-package", hex_repo: "acme", build_tool: "make" }, ".github/pkgpub.yml")).toThrow(/^\.github\/pkgpub\.yml: build_tool: /);
+    const { readActionInputs } = await import("../../src/github/action-inputs.js");
+    expect(readActionInputs({ INPUT_STORE: "/tmp/s", "INPUT_BUILD-TOOL": "mix" })["build-tool"]).toBe("mix");
+    expect(() => readActionInputs({ INPUT_STORE: "/tmp/s", "INPUT_BUILD-TOOL": "erlang.mk" })).toThrow(/^inputs: build-tool: /);
+    const { reconcileTargetsSchema } = await import("../../src/github/reconcile.js");
+    expect(reconcileTargetsSchema.parse({ hex_package: [{ url: "u", repo: "acme", build_tool: "rebar3" }] }).hex_package[0]).toEqual({ url: "u", repo: "acme", build_tool: "rebar3" });
+  });
   it("a monorepo's tag <Name>-v1.2.3 picks that package's directory from subdirs", () => {
     const mono = parseRepoConfig({ kind: "julia-package", registry: "https://github.com/acme/Reg.git", subdirs: { Foo: "julia/Foo", Bar: "libs/Bar" } }, "cfg");
     expect(planPush(push("refs/tags/Bar-v0.4.0"), mono)).toMatchObject({ job: { subdir: "libs/Bar", tag: "Bar-v0.4.0" } });

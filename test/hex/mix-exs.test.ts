@@ -203,9 +203,9 @@ describe("dynamic mix.exs refused with the line and what to do", () => {
   const cases: Array<[string, string, RegExp]> = [
     ["File.read! version", LIBRARY.replace('@version "1.4.1"', '@version File.read!("VERSION") |> String.trim()'), /^mix.exs:4: version is the expression `File.read!\("VERSION"\)/],
     ["System.get_env in an attribute", LIBRARY.replace('@version "1.4.1"', '@version System.get_env("VERSION") || "0.0.0"'), /^mix.exs:4: version is the expression `System/],
-    ["interpolated description", LIBRARY.replace("description: description(),", 'description: "JSON #{@version}",'), /^mix.exs:15: description is the interpolated string "JSON #\{@version\}"/],
+    ["a call inside an interpolation", LIBRARY.replace("description: description(),", 'description: "JSON #{String.upcase(@version)}",'), /^mix.exs:15: description is the interpolation `#\{String.upcase\(@version\)\}`, which calls code/],
     ["Mix.env() branch in deps", LIBRARY.replace("deps: deps(),", "deps: deps(Mix.env()),"), /^mix.exs:17: deps is the expression `deps\(Mix.env\(\)\)`/],
-    ["if inside deps", LIBRARY.replace('{:telemetry, "~> 1.0"}, # trailing comment', 'if(Mix.env() == :prod, do: {:telemetry, "~> 1.0"}, else: {:telemetry, "~> 1.1"})'), /^mix.exs:54: a dependency is the expression `if\(/],
+    ["if on a runtime condition inside deps", LIBRARY.replace('{:telemetry, "~> 1.0"}, # trailing comment', 'if(System.get_env("T"), do: {:telemetry, "~> 1.0"}, else: {:telemetry, "~> 1.1"})'), /^mix.exs:54: a dependency is the expression `if\(/],
     ["helper function with several expressions", LIBRARY.replace("defp deps do\n    [", "defp deps do\n    base = []\n    base ++ ["), /^mix.exs:49: deps is the body of deps, which has several expressions/],
     ["package helper with an argument", LIBRARY.replace("package: package(),", "package: package(@version),"), /^mix.exs:16: package is the expression `package\(@version\)`/],
     ["github dependency", LIBRARY.replace('{:telemetry, "~> 1.0"}, # trailing comment', '{:telemetry, github: "beam-telemetry/telemetry"},'), /^mix.exs:54: dependency :telemetry is a github: dependency; a Hex package can only depend on Hex packages/],

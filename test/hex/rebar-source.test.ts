@@ -44,7 +44,7 @@ describe("rebar3 projects", () => {
   });
 
   it.each<[string, Record<string, string>, string, string]>([
-    ["deps without a lock file", { "rebar.config": "{deps, [jsx]}.\n" }, "v1.0.0", "rebar.lock is missing: rebar3_hex takes dependencies from the lock file; run `rebar3 lock` and commit rebar.lock"],
+    ["a dep without a requirement and no lock file", { "rebar.config": "{deps, [jsx]}.\n" }, "v1.0.0", "rebar.config: dependency jsx has no version requirement and there is no rebar.lock; commit rebar.lock (run `rebar3 lock`)"],
     ["a git dependency", { "rebar.config": "{deps, [{x, {git, \"https://x\", {tag, \"1\"}}}]}.\n", "rebar.lock": `{"1.2.0",[{<<"x">>,{git,"https://x",{ref,"abc"}},0}]}.\n[].\n` }, "v1.0.0", "rebar.lock: x is not a Hex package"],
     ["rebar.config.script", { "rebar.config.script": "CONFIG.\n" }, "v1.0.0", "rebar.config.script computes the configuration at build time"],
     ["a broken rebar.config", { "rebar.config": "{deps, [jsx}.\n" }, "v1.0.0", "rebar.config:1: expected"],

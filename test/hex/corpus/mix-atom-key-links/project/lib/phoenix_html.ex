@@ -1,0 +1,2 @@
+defmodule Phoenix.HTML do
+end

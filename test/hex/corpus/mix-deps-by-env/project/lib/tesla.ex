@@ -1,0 +1,2 @@
+defmodule Tesla do
+end

@@ -1,0 +1,2 @@
+defmodule Finch do
+end

@@ -1,0 +1,2 @@
+defmodule Jason do
+end

@@ -1,0 +1,2 @@
+defmodule Jason.Encode do
+end

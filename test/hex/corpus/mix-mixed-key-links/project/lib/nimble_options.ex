@@ -1,0 +1,2 @@
+defmodule NimbleOptions do
+end

@@ -1,0 +1,2 @@
+defmodule Plug.Conn do
+end

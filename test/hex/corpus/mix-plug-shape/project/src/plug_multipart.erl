@@ -1,0 +1,1 @@
+-module(plug_multipart).

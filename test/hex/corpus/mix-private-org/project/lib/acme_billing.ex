@@ -1,0 +1,2 @@
+defmodule AcmeBilling do
+end

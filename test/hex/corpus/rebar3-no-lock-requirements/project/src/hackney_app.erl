@@ -1,0 +1,1 @@
+-module(hackney_app).

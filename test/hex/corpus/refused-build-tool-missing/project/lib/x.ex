@@ -1,0 +1,2 @@
+defmodule X do
+end
