@@ -134,4 +134,23 @@ describe("pkgpub mirror julia, from a pkgpub serve of a published registry", () 
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`failed: Foo v0.2.0 (${FOO_UUID} tree ${"e".repeat(40)}): the upstream has no package/`);
   });
+
+  it("reaches an upstream behind a token with PKGPUB_HTTP_AUTH, and never prints the token", async () => {
+    const secret = "tok-3f9a-never-printed";
+    const guarded = await startServer({ store: path.join(t.dir, "upstream-store"), port: 0, log: new PassThrough(), tokens: [{ name: "ci", token: secret, scopes: ["/"] }] });
+    try {
+      const dir = path.join(t.dir, "token-store");
+      const args = ["mirror", "julia", "--manifest", manifestFile, "--upstream", guarded.url, "--store", dir];
+      const without = await runCli(args);
+      expect(without.code).toBe(1);
+      expect(without.stderr).toContain("HTTP 401");
+      const env = { ...process.env, PKGPUB_HTTP_AUTH: `${new URL(guarded.url).host}=bearer:env:UPSTREAM_TOKEN`, UPSTREAM_TOKEN: secret };
+      const withToken = await runCli(args, env);
+      expect(withToken.stderr).toBe("");
+      expect(withToken.code).toBe(0);
+      expect(`${without.stdout}${without.stderr}${withToken.stdout}`).not.toContain(secret);
+    } finally {
+      await guarded.close();
+    }
+  });
 });
