@@ -150,6 +150,10 @@ describe("pkgpub mirror hex, from a fake upstream signed with a test key", () =>
       }
       expect(existsSync(path.join(app, "_build/default/lib/alpha/ebin/alpha.beam"))).toBe(true);
       expect(existsSync(path.join(app, "_build/default/lib/beta/ebin/beta.beam"))).toBe(true);
+      const page = await (await fetch(`${server.url}/`)).text();
+      expect(page).toContain("Mirrored from upstreams");
+      expect(page).toMatch(new RegExp(`Hex repository hexpm <span class="muted">from ${upstream.url.replace(/[.]/g, "\\.")}</span>`));
+      expect(page).toContain("<tr><td><code>alpha</code></td><td>1.0.0</td></tr>");
     } finally {
       await server.close();
     }

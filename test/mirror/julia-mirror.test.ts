@@ -93,6 +93,14 @@ describe("pkgpub mirror julia, from a pkgpub serve of a published registry", () 
   it("a re-run writes nothing and fetches no tarball", async () => {
     const store = new FsStore(storeDir());
     const before = await etags(store);
+    const served = await startServer({ store: storeDir(), port: 0, log: new PassThrough() });
+    try {
+      const page = await (await fetch(`${served.url}/`)).text();
+      expect(page).toContain(`Julia <span class="muted">from ${upstream.url}</span>`);
+      expect(page).toContain("<tr><td><code>Foo</code></td><td>0.2.0</td></tr>");
+    } finally {
+      await served.close();
+    }
     const r = await mirror();
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("0 objects written");
