@@ -1,4 +1,5 @@
 import { publishJuliaRegistry } from "../publish/julia-publish.js";
+import { loadHttpAuth } from "../net/http-auth.js";
 import { openStore } from "../store/open-store.js";
 import { parseFlags, requireFlag, UsageError, type Command } from "./command.js";
 
@@ -21,6 +22,9 @@ Options:
   --concurrency <n>  package repositories processed at once (default 2)
   --cache-dir <dir>  where clones of remote repositories are kept
                      (default: $PKGPUB_CACHE_DIR or ~/.cache/pkgpub/git)
+  --http-auth-file <f>  per-host credentials for artifact downloads (TOML [[http_auth]];
+                     default $PKGPUB_HTTP_AUTH_FILE); PKGPUB_HTTP_AUTH=host=bearer:TOKEN;…
+                     adds more (see docs/mirror.md). Secrets are never printed.
 
 Exit status: 0 when everything was published; 1 when any version failed (each is named with
 its package, version and reason; the others are still published) or the registry is unusable.
@@ -39,11 +43,13 @@ const command: Command = {
       force: { type: "boolean" },
       concurrency: { type: "string" },
       "cache-dir": { type: "string" },
+      "http-auth-file": { type: "string" },
     });
     const registry = requireFlag(values.registry, "--registry");
     if (values.branch && values.commit) throw new UsageError("give --branch or --commit, not both");
     const concurrency = values.concurrency === undefined ? 2 : Number(values.concurrency);
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError("--concurrency must be a whole number from 1 to 64");
+    const auth = await loadHttpAuth(ctx.env, ctx.cwd, values["http-auth-file"]);
     const store = await openStore(values.store, ctx.env);
     const say = (line: string) => ctx.stdout.write(`${line}\n`);
     const report = await publishJuliaRegistry({
@@ -55,6 +61,7 @@ const command: Command = {
       concurrency,
       cacheDir: values["cache-dir"],
       gitEnv: ctx.env,
+      ...(auth.size > 0 ? { limits: { auth } } : {}),
       log: say,
     });
     const r = report.registry;

@@ -132,6 +132,8 @@ export interface ArtifactInfo {
   treeHash: string;
   lazy: boolean;
   downloads: ArtifactDownload[];
+  /** The platform keys of a platform-specific entry (arch, os, libc, …); empty otherwise. */
+  platform?: Record<string, string>;
 }
 
 /**
@@ -161,14 +163,17 @@ export function readArtifactsToml(text: string, file: string): ArtifactInfo[] {
         if (!SHA256.test(sha)) throw new RegistryFileError(file, `${label}: download sha256 is not 64 hex digits`);
         return { url, sha256: sha };
       });
-      out.push({ label, treeHash: hash, lazy: entry.lazy === true, downloads });
+      const keys = Object.fromEntries(PLATFORM_KEYS.flatMap((k) => (typeof entry[k] === "string" ? [[k, entry[k] as string]] : [])));
+      out.push({ label, treeHash: hash, lazy: entry.lazy === true, downloads, platform: keys });
     });
   }
   return out;
 }
 
+const PLATFORM_KEYS = ["arch", "os", "libc", "call_abi", "libgfortran_version", "cxxstring_abi", "julia_version"];
+
 function platformLabel(entry: TomlTable, index: number): string {
-  const parts = ["arch", "os", "libc", "call_abi", "libgfortran_version", "cxxstring_abi", "julia_version"]
+  const parts = PLATFORM_KEYS
     .map((k) => entry[k])
     .filter((v): v is string => typeof v === "string");
   return parts.length > 0 ? parts.join("-") : `#${index + 1}`;

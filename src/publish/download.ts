@@ -3,11 +3,14 @@ import { createWriteStream } from "node:fs";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { redactSecrets } from "../git/redact.js";
+import { fetchWithAuth, type HttpAuth } from "../net/http-auth.js";
 
 export interface DownloadOptions {
   fetch?: typeof fetch;
   maxBytes: number;
   timeoutMs: number;
+  /** Per-host credentials (private artifact servers); each redirect hop gets its own host's. */
+  auth?: HttpAuth;
 }
 
 /** Streams a URL into a file, returning its sha256; refuses non-HTTP(S) URLs and oversized bodies. */
@@ -24,7 +27,7 @@ export async function downloadToFile(url: string, file: string, options: Downloa
   const signal = AbortSignal.timeout(options.timeoutMs);
   let response: Response;
   try {
-    response = await doFetch(url, { redirect: "follow", signal });
+    response = await fetchWithAuth(url, { signal }, options.auth, doFetch);
   } catch (err) {
     throw new Error(`${shown}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
   }

@@ -20,8 +20,7 @@ async function readText(store: Store): Promise<{ text: string; etag: string } | 
 /**
  * Points `registries` at a registry tree, never backwards: the tree the store already
  * publishes must be that of the commit or one of its ancestors, else the store keeps it
- * (another publisher got a newer commit there first). Compare-and-swap on the object's ETag
- * where the store supports it; other registries' lines are kept.
+ * (another publisher got a newer commit there first). Other registries' lines are kept.
  */
 export async function moveRegistryPointer(
   store: Store,
@@ -34,21 +33,42 @@ export async function moveRegistryPointer(
   settleMs = 1000,
 ): Promise<PointerOutcome> {
   let ancestors: Set<string> | undefined;
+  return setRegistryLine(
+    store,
+    uuid,
+    tree,
+    async (published) => {
+      if (force) return "replace";
+      ancestors ??= new Set(await repo.ancestorTrees(commit));
+      if (ancestors.has(published)) return "replace";
+      if ((await repo.allTrees()).has(published)) return "keep";
+      throw new Error(
+        `the store publishes registry tree ${published} for ${uuid}, which is not in the history of ${repo.display}; ` +
+          "refusing to replace it (use --force if the registry's history was rewritten on purpose)",
+      );
+    },
+    settleMs,
+  );
+}
+
+/**
+ * Sets the `registries` line of one uuid, keeping every other line. When the store already
+ * names another tree for it, `decide` says whether to replace it or keep it (or throws).
+ * Compare-and-swap on the object's ETag where the store supports it.
+ */
+export async function setRegistryLine(
+  store: Store,
+  uuid: string,
+  tree: string,
+  decide: (published: string) => Promise<"replace" | "keep">,
+  settleMs = 1000,
+): Promise<PointerOutcome> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const current = await readText(store);
     const lines = parseRegistries(current?.text ?? "");
     const published = lines.get(uuid);
     if (published === tree) return "unchanged";
-    if (published !== undefined && !force) {
-      ancestors ??= new Set(await repo.ancestorTrees(commit));
-      if (!ancestors.has(published)) {
-        if ((await repo.allTrees()).has(published)) return "kept-newer";
-        throw new Error(
-          `the store publishes registry tree ${published} for ${uuid}, which is not in the history of ${repo.display}; ` +
-            "refusing to replace it (use --force if the registry's history was rewritten on purpose)",
-        );
-      }
-    }
+    if (published !== undefined && (await decide(published)) === "keep") return "kept-newer";
     lines.set(uuid, tree);
     const body = formatRegistries(lines);
     try {
