@@ -22,6 +22,7 @@ from its .github/pkgpub.yml (or the org's .github repository):
   subdirs: { Foo: julia/Foo, Bar: julia/Bar }   # a tag Foo-v1.2.3 picks julia/Foo
   kind: hex-package             # tag v1.2.3: hex publish of the source at the tag
   hex_repo: acme
+  build_tool: rebar3            # optional: mix or rebar3, for a repository with both
   store: s3://bucket/prefix     # optional; must be allowed by PKGPUB_STORE / PKGPUB_STORES
 
 Environment:

@@ -13,9 +13,11 @@ Usage:
 
 Input (one of):
   --source <path|git-url>  a Mix or rebar3 project in git. The package is built from the files at
-                           the tag, without Elixir or Erlang: mix.exs is read statically (literal
-                           values only), rebar3 projects from src/<app>.app.src, rebar.config and
-                           rebar.lock ({vsn, git} becomes the tag). The version must equal the tag.
+                           the tag, without Elixir or Erlang: mix.exs is read statically (literals,
+                           attributes, #{} of attributes, functions returning literals, clauses
+                           chosen with Mix.env() :prod), rebar3 projects from src/<app>.app.src,
+                           rebar.config and rebar.lock ({vsn, git} becomes the tag; without a
+                           lock, rebar.config's requirements). The version must equal the tag.
   --build-tool <tool>      mix or rebar3, for a repository with both a mix.exs and a rebar3 project
                            (src/<app>.app.src). Default: mix; when one of the two cannot be read
                            statically, the other, and the output says so

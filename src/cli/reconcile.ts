@@ -31,6 +31,7 @@ The config file lists the repositories:
   [[hex_package]]
   url = "https://github.com/acme/widget.git"
   repo = "acme"
+  build_tool = "rebar3"            # optional: mix or rebar3, for a repository with both
 
 Flags:
   --store <spec>      directory, file://… or s3://bucket[/prefix] (default: PKGPUB_STORE, ./data)

@@ -192,7 +192,7 @@ export function describe(toks: Tok[]): string {
       out === "" ||
       p === "(" || p === "[" || p === "{" || p === "%{" || p === "." ||
       (t.k === "p" && [")", "]", "}", ",", "."].includes(t.v)) ||
-      (t.k === "p" && (t.v === "(" || t.v === "[") && (p === "ident" || p === "alias" || p === ")" || p === "]"));
+      (t.k === "p" && (t.v === "(" || t.v === "[") && (p === "ident" || p === "alias" || p === "attr" || p === ")" || p === "]"));
     out += (tight ? "" : " ") + s;
     prev = t;
   }

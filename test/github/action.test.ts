@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buffer } from "node:stream/consumers";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { readHexTarball } from "../../src/hex/tarball.js";
 import { openStore } from "../../src/store/open-store.js";
 import { freshS3Url } from "../support/s3.js";
 import { runCli } from "../support/cli.js";
@@ -167,6 +168,25 @@ describe("the bundled Action (node dist/index.js)", () => {
     const t = await runAction({ workspace: widget, eventName: "release", inputs: { store: other, "hex-repo": "acme", "hex-key": hexKey, tarball: "widget-1.0.0.tar" } });
     expect(t.code).toBe(0);
     expect(readFileSync(path.join(other, "repos/acme/tarballs/widget-1.0.0.tar"))).toEqual(readFileSync(path.join(store, "repos/acme/tarballs/widget-1.0.0.tar")));
+  });
+
+  it("the build-tool input picks rebar3 in a repository that also has a mix.exs", async () => {
+    const lib = makeRepo(path.join(tmp, "erlib"), {
+      "mix.exs": 'defmodule Erlib.MixProject do\n  use Mix.Project\n  def project, do: [app: :erlib, version: "0.4.0", description: "from mix", deps: []]\nend\n',
+      "src/erlib.app.src": '{application, erlib, [{description, "from rebar3"}, {vsn, "0.4.0"}, {applications, [kernel, stdlib]}, {licenses, ["MIT"]}]}.\n',
+      "src/erlib.erl": "-module(erlib).\n",
+      "rebar.config": "{deps, []}.\n",
+    }).dir;
+    git(lib, "tag", "v0.4.0");
+    const store = path.join(tmp, "store-build-tool");
+    const sha = git(lib, "rev-parse", "HEAD");
+    const r = await runAction({ workspace: lib, event: push("refs/tags/v0.4.0", sha, "https://github.com/acme/erlib.git"), inputs: { store, "hex-repo": "acme", "hex-key": hexKey, "build-tool": "rebar3" } });
+    expect(r.code).toBe(0);
+    const t = readHexTarball(new Uint8Array(readFileSync(path.join(store, "repos/acme/tarballs/erlib-0.4.0.tar"))));
+    expect(t.metadata).toMatchObject({ description: "from rebar3", buildTools: ["rebar3"] });
+    const bad = await runAction({ workspace: lib, event: push("refs/tags/v0.4.0", sha, "https://github.com/acme/erlib.git"), inputs: { store, "hex-repo": "acme", "hex-key": hexKey, "build-tool": "rebar" } });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain("inputs: build-tool: ");
   });
 
   it("mode reconcile registers the tags a workflow never saw and publishes them (schedule / workflow_dispatch)", async () => {
