@@ -98,10 +98,9 @@ export async function scanRegistry(registry: GitRepository, tree: string, commit
     // Packages were added, removed or moved: every entry is checked, as in a full scan.
     registryFile.all();
   }
-  const dirs = packageDirectories(changes);
-  log(`registry ${name} (${uuid}) at ${commit.slice(0, 12)}: ${dirs.length} package directories changed since the published tree ${since.slice(0, 12)}`);
-  const result = await scanSome(registry, tree, dirs, registryFile, changes, store);
-  return finish({ name, uuid, ...result }, { mode: "incremental", since, packages: dirs.length });
+  const result = await scanSome(registry, tree, packageDirectories(changes), registryFile, changes, store);
+  log(`registry ${name} (${uuid}) at ${commit.slice(0, 12)}: ${result.packages} packages changed since the published tree ${since.slice(0, 12)}`);
+  return finish({ name, uuid, ...result }, { mode: "incremental", since, packages: result.packages });
 }
 
 /** Registry.toml, parsed only as far as needed: the header, one entry, or (when it must) all of it. */
