@@ -7,11 +7,18 @@ const help = `pkgpub julia publish: publish a Julia registry, its packages and a
 
 Usage:
   pkgpub julia publish --registry <path|git-url> [--branch <name>] [--commit <rev>]
-                       [--store <store>] [--force] [--concurrency <n>] [--cache-dir <dir>]
+                       [--store <store>] [--force] [--full] [--concurrency <n>] [--cache-dir <dir>]
 
 Reads the registry at the branch head (default: the repository's default branch), builds every
 version's package tarball from git objects (with its artifacts), the registry tarball, and
 points /registries at it last. What the store already holds is neither rebuilt nor uploaded.
+
+When the store already publishes an older tree of this registry and the repository has that
+tree, only the packages whose files changed between the two trees are looked at: the cost
+follows the change, not the size of the registry. Otherwise (a first publish, a tree the
+repository does not have, another registry) or with --full, every package is looked at.
+pkgpub verify finds what an incremental publish cannot see (objects lost from the store,
+versions that failed before and whose package did not change since); --full rebuilds them.
 
 Options:
   --registry <r>     the registry repository: a local path, file://, or an http(s)/ssh git URL
@@ -19,6 +26,7 @@ Options:
   --commit <rev>     publish this commit instead of a branch head
   --store <store>    a directory, file://… or s3://bucket[/prefix] (default: $PKGPUB_STORE or ./data)
   --force            replace a published registry tree that is not in this commit's history
+  --full             look at every package, not only those changed since the published tree
   --concurrency <n>  package repositories processed at once (default 2)
   --cache-dir <dir>  where clones of remote repositories are kept
                      (default: $PKGPUB_CACHE_DIR or ~/.cache/pkgpub/git)
@@ -41,6 +49,7 @@ const command: Command = {
       commit: { type: "string" },
       store: { type: "string" },
       force: { type: "boolean" },
+      full: { type: "boolean" },
       concurrency: { type: "string" },
       "cache-dir": { type: "string" },
       "http-auth-file": { type: "string" },
@@ -58,6 +67,7 @@ const command: Command = {
       ref: values.commit,
       store,
       force: values.force ?? false,
+      full: values.full ?? false,
       concurrency,
       cacheDir: values["cache-dir"],
       gitEnv: ctx.env,

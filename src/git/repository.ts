@@ -24,10 +24,32 @@ export interface TreeListingEntry {
   path: string;
 }
 
+/** A change between two trees, as `git diff-tree -r` reports it (blobs and gitlinks only). */
+export interface TreeChange {
+  /** A added, D deleted, M modified, T type changed. */
+  status: string;
+  path: string;
+  /** The blob before and after; the zero id where there is none. */
+  oldHash: string;
+  newHash: string;
+}
+
+/** What a repository has cost so far: git processes started and objects read from them. */
+export interface GitCounts {
+  commands: number;
+  objects: number;
+}
+
+const ZERO_ID = "0".repeat(40);
+/** Paths per `git ls-tree` call: keeps the command line far below the system's limit. */
+const PATHS_PER_CALL = 2000;
+
 /** A git URL, local path or file:// URL, with its objects readable through one local git dir. */
 export class GitRepository {
   private catFile?: CatFile;
   private fetched = false;
+  /** Counted by every method here, so callers and tests can see what a step read. */
+  readonly counts: GitCounts = { commands: 0, objects: 0 };
 
   private constructor(
     readonly gitDir: string,
@@ -57,6 +79,15 @@ export class GitRepository {
       throw new Error(`repository ${display}: not a git repository (${err instanceof GitError ? err.stderr.trim() : String(err)})`);
     }
     return new GitRepository(gitDir, display, undefined, env);
+  }
+
+  private git(args: string[]): Promise<Buffer> {
+    this.counts.commands++;
+    return runGit(["--git-dir", this.gitDir, ...args], { env: this.env });
+  }
+
+  private async gitLine(args: string[]): Promise<string> {
+    return (await this.git(args)).toString("utf8").trim();
   }
 
   private async cloneMirror(dir: string): Promise<void> {
@@ -94,7 +125,7 @@ export class GitRepository {
     const candidates = ref === undefined ? ["HEAD"] : [`refs/heads/${ref}`, `refs/tags/${ref}`, ref];
     for (const c of candidates) {
       try {
-        return await gitText(["--git-dir", this.gitDir, "rev-parse", "--verify", "--quiet", `${c}^{commit}`], { env: this.env });
+        return await this.gitLine(["rev-parse", "--verify", "--quiet", `${c}^{commit}`]);
       } catch {
         // try the next spelling
       }
@@ -104,12 +135,12 @@ export class GitRepository {
 
   async treeOf(commitish: string, subdir?: string): Promise<string> {
     const spec = subdir ? `${commitish}:${subdir}` : `${commitish}^{tree}`;
-    return gitText(["--git-dir", this.gitDir, "rev-parse", "--verify", spec], { env: this.env });
+    return this.gitLine(["rev-parse", "--verify", spec]);
   }
 
   async hasObject(hash: string, type: "tree" | "commit" | "blob"): Promise<boolean> {
     try {
-      const t = await gitText(["--git-dir", this.gitDir, "cat-file", "-t", hash], { env: this.env });
+      const t = await this.gitLine(["cat-file", "-t", hash]);
       return t === type;
     } catch {
       return false;
@@ -126,46 +157,78 @@ export class GitRepository {
 
   /** Every entry below a tree (trees included), recursively, with blob sizes. */
   async lsTree(tree: string): Promise<TreeListingEntry[]> {
-    const out = await runGit(["--git-dir", this.gitDir, "ls-tree", "-r", "-t", "-z", "--long", "--full-tree", tree], { env: this.env });
-    const entries: TreeListingEntry[] = [];
-    for (const record of out.toString("utf8").split("\0")) {
-      if (record === "") continue;
-      const tab = record.indexOf("\t");
-      const [mode, type, hash, size] = record.slice(0, tab).split(/ +/);
-      entries.push({ mode: mode!, type: type as TreeListingEntry["type"], hash: hash!, size: size === "-" ? 0 : Number(size), path: record.slice(tab + 1) });
+    return parseLsTree(await this.git(["ls-tree", "-r", "-t", "-z", "--long", "--full-tree", tree]));
+  }
+
+  /**
+   * The entries at these exact paths of a tree (no recursion, no patterns); paths that are not
+   * there are left out. Sizes are not looked up (0).
+   */
+  async lsPaths(tree: string, paths: readonly string[]): Promise<TreeListingEntry[]> {
+    const out: TreeListingEntry[] = [];
+    for (let i = 0; i < paths.length; i += PATHS_PER_CALL) {
+      const chunk = paths.slice(i, i + PATHS_PER_CALL);
+      this.counts.commands++;
+      const bytes = await runGit(["--literal-pathspecs", "--git-dir", this.gitDir, "ls-tree", "-z", "--full-tree", tree, "--", ...chunk], { env: this.env });
+      out.push(...parseLsTree(bytes));
     }
-    return entries;
+    return out;
+  }
+
+  /**
+   * The files that differ between two trees. git compares the tree objects and descends only
+   * into subtrees whose ids differ, so the cost follows the change, not the size of the trees.
+   */
+  async diffTrees(from: string, to: string): Promise<TreeChange[]> {
+    const out = (await this.git(["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", from, to])).toString("utf8");
+    const fields = out.split("\0");
+    const changes: TreeChange[] = [];
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const meta = fields[i]!;
+      if (meta === "") break;
+      // ":<old mode> <new mode> <old id> <new id> <status>"
+      const [, , oldHash, newHash, status] = meta.slice(1).split(" ");
+      changes.push({ status: status!, path: fields[i + 1]!, oldHash: oldHash ?? ZERO_ID, newHash: newHash ?? ZERO_ID });
+    }
+    return changes;
   }
 
   /** Tree ids of `commit` and all its ancestors (newest first). */
   async ancestorTrees(commit: string): Promise<string[]> {
-    return (await gitText(["--git-dir", this.gitDir, "log", "--format=%T", commit], { env: this.env })).split("\n").filter(Boolean);
+    return (await this.gitLine(["log", "--format=%T", commit])).split("\n").filter(Boolean);
   }
 
   /** Tree ids of every commit reachable from any ref. */
   async allTrees(): Promise<Set<string>> {
-    return new Set((await gitText(["--git-dir", this.gitDir, "log", "--all", "--format=%T"], { env: this.env })).split("\n").filter(Boolean));
+    return new Set((await this.gitLine(["log", "--all", "--format=%T"])).split("\n").filter(Boolean));
   }
 
   objects(): CatFile {
-    this.catFile ??= new CatFile(this.gitDir, this.env);
+    if (!this.catFile) {
+      this.counts.commands++;
+      this.catFile = new CatFile(this.gitDir, this.env);
+    }
     return this.catFile;
   }
 
   /** Reads these objects in this order through one pipelined cat-file (see CatFileSequence). */
   sequence(hashes: readonly string[]): CatFileSequence {
+    this.counts.commands++;
+    this.counts.objects += hashes.length;
     return new CatFileSequence(this.gitDir, hashes, this.env);
   }
 
   async readBlob(hash: string): Promise<Buffer> {
-    return this.objects().read(hash, "blob");
+    const objects = this.objects();
+    this.counts.objects++;
+    return objects.read(hash, "blob");
   }
 
   /** A file at a commit or tree, or null when there is none. */
   async readFileAt(treeish: string, file: string): Promise<Buffer | null> {
     let hash: string;
     try {
-      hash = await gitText(["--git-dir", this.gitDir, "rev-parse", "--verify", "--quiet", `${treeish}:${file}`], { env: this.env });
+      hash = await this.gitLine(["rev-parse", "--verify", "--quiet", `${treeish}:${file}`]);
     } catch {
       return null;
     }
@@ -176,6 +239,17 @@ export class GitRepository {
     this.catFile?.close();
     this.catFile = undefined;
   }
+}
+
+function parseLsTree(out: Buffer): TreeListingEntry[] {
+  const entries: TreeListingEntry[] = [];
+  for (const record of out.toString("utf8").split("\0")) {
+    if (record === "") continue;
+    const tab = record.indexOf("\t");
+    const [mode, type, hash, size] = record.slice(0, tab).split(/ +/);
+    entries.push({ mode: mode!, type: type as TreeListingEntry["type"], hash: hash!, size: size === "-" || size === undefined ? 0 : Number(size), path: record.slice(tab + 1) });
+  }
+  return entries;
 }
 
 export function isRemote(spec: string): boolean {

@@ -112,9 +112,11 @@ export async function reconcile(targets: ReconcileTargets, deps: ReconcileDeps):
     }
   }
 
+  // Reconcile is the safety net: a full scan, so it also retries versions that failed before
+  // and rebuilds what the store lost, which an incremental publish does not look at.
   for (const r of registries.values()) {
     try {
-      const rep = await serialize(juliaKey(r.url), () => deps.publishers.julia({ registry: r.url, branch: r.branch, store: deps.store, gitEnv: deps.gitEnv, log }));
+      const rep = await serialize(juliaKey(r.url), () => deps.publishers.julia({ registry: r.url, branch: r.branch, store: deps.store, gitEnv: deps.gitEnv, log, full: true }));
       const line = `registry ${rep.registry.name} at ${rep.registry.commit.slice(0, 12)}: ${rep.built.length} objects written, ${rep.skipped} versions already stored`;
       (rep.built.length ? report.done : report.unchanged).push(line);
       for (const f of rep.failed) report.failed.push(`registry ${rep.registry.name}: ${f.package}${f.version ? ` v${f.version}` : ""}: ${f.reason}`);

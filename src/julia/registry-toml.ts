@@ -88,6 +88,59 @@ export function readRegistryToml(text: string, file = "Registry.toml"): Registry
   return { name: str(t, "name", file), uuid: uuidField(t, "uuid", file), repo, packages };
 }
 
+/**
+ * The registry's name and uuid from the lines before its first table, without parsing the
+ * [packages] table (a 20,000-package Registry.toml takes ~200 ms to parse). null when that
+ * part cannot be read on its own (a multi-line string, say): parse the whole file then.
+ */
+export function readRegistryHeader(text: string, file = "Registry.toml"): { name: string; uuid: string } | null {
+  const m = /^[ \t]*\[/m.exec(text);
+  const head = m ? text.slice(0, m.index) : text;
+  if (head.includes('"""') || head.includes("'''")) return null;
+  let t: TomlTable;
+  try {
+    t = parse(head);
+  } catch {
+    return null;
+  }
+  try {
+    return { name: str(t, "name", file), uuid: uuidField(t, "uuid", file) };
+  } catch {
+    return null; // the whole file's parse names the error
+  }
+}
+
+/**
+ * The [packages] entry of one package, found by its uuid among the one-line entries Pkg's
+ * tools write (`<uuid> = { name = "…", path = "…" }`), validated as readRegistryToml would.
+ * undefined when there is no such line (the entry may still be written another way: parse the
+ * whole file to be sure).
+ */
+export function findRegistryEntry(text: string, uuid: string, file = "Registry.toml"): RegistryInfo["packages"][number] | undefined {
+  if (!UUID.test(uuid)) return undefined;
+  for (let at = text.indexOf(uuid); at >= 0; at = text.indexOf(uuid, at + 1)) {
+    if (at > 0 && text[at - 1] !== "\n") continue;
+    const end = text.indexOf("\n", at);
+    const line = text.slice(at, end < 0 ? text.length : end);
+    if (!/^[0-9a-f-]{36}\s*=\s*\{/.test(line)) continue;
+    // Only a line of the [packages] table is that table's entry.
+    const table = text.lastIndexOf("\n[", at);
+    if (table < 0 || !text.startsWith("\n[packages]", table)) continue;
+    let t: TomlTable;
+    try {
+      t = parse(line);
+    } catch {
+      continue;
+    }
+    const entry = t[uuid];
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry) || entry instanceof Date) continue;
+    const e = entry as TomlTable;
+    const where = `[packages] ${uuid}: `;
+    return { uuid, name: str(e, "name", file, where), path: checkRelativePath(str(e, "path", file, where), file, `${where}path`) };
+  }
+  return undefined;
+}
+
 export interface PackageInfo {
   name: string;
   uuid: string;

@@ -3,20 +3,14 @@ import { mkdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { GitRepository, isRemote } from "../git/repository.js";
-import {
-  readArtifactsToml,
-  readPackageToml,
-  readRegistryToml,
-  readVersionsToml,
-  type PackageInfo,
-  type VersionInfo,
-} from "../julia/registry-toml.js";
+import { readArtifactsToml, type PackageInfo, type VersionInfo } from "../julia/registry-toml.js";
 import { DEFAULT_TAR_LIMITS } from "../julia/tar-reader.js";
 import { PACKAGE_RULES, REGISTRY_RULES } from "../julia/tree-model.js";
 import { putOnce } from "../store/put-once.js";
 import { ConditionalWriteUnsupportedError, PreconditionFailedError, type Store } from "../store/store.js";
 import { mirrorArtifact, type ArtifactLimits } from "./julia-artifact.js";
 import { buildTreeTarball } from "./julia-tarball.js";
+import { scanRegistry, type PackageWork, type ScanReport } from "./julia-scan.js";
 import { moveRegistryPointer, type PointerOutcome } from "./registries-pointer.js";
 
 export interface JuliaPublishOptions {
@@ -43,6 +37,11 @@ export interface JuliaPublishOptions {
    * someone else.
    */
   remoteRepositoriesOnly?: boolean;
+  /**
+   * Look at every package of the registry, not only those whose files changed since the tree
+   * the store publishes: rebuilds what the store lost, retries versions that failed before.
+   */
+  full?: boolean;
 }
 
 export interface VersionFailure {
@@ -55,9 +54,11 @@ export interface JuliaPublishReport {
   registry: { name: string; uuid: string; commit: string; tree: string; pointer: PointerOutcome };
   /** Keys written by this run. */
   built: string[];
-  /** Versions already in the store. */
+  /** Versions looked at and already in the store. */
   skipped: number;
   failed: VersionFailure[];
+  /** Which packages were looked at, and what that cost. */
+  scan: ScanReport;
 }
 
 const DEFAULT_LIMITS: ArtifactLimits = {
@@ -66,15 +67,12 @@ const DEFAULT_LIMITS: ArtifactLimits = {
   tar: DEFAULT_TAR_LIMITS,
 };
 
-interface PackageWork {
-  info: PackageInfo;
-  versions: VersionInfo[];
-}
-
 /**
  * Publishes a registry commit: every listed version's package tarball (with its artifacts
  * first), then the registry tarball, then the `registries` pointer. What the store holds is
  * not rebuilt; a version that fails is reported and skipped, the rest still published.
+ * Only the packages whose files changed since the tree the store publishes are looked at,
+ * unless `full` or that tree is unknown (see julia-scan.ts).
  */
 export async function publishJuliaRegistry(options: JuliaPublishOptions): Promise<JuliaPublishReport> {
   const { store } = options;
@@ -91,45 +89,10 @@ export async function publishJuliaRegistry(options: JuliaPublishOptions): Promis
   try {
     const commit = await registry.resolveCommit(options.ref ?? options.branch);
     const tree = await registry.treeOf(commit);
-    const blobs = new Map<string, string>();
-    for (const e of await registry.lsTree(tree)) if (e.type === "blob") blobs.set(e.path, e.hash);
-    // Every registry file is read in one pipelined pass: a large registry has tens of
-    // thousands, and a round trip each would dominate an incremental publish.
-    const wanted = [...blobs].filter(([p]) => p === "Registry.toml" || /^[^/].*\/(Package|Versions)\.toml$/.test(p));
-    const texts = new Map<string, string>();
-    const seq = registry.sequence(wanted.map(([, h]) => h));
-    try {
-      for (const [p, h] of wanted) texts.set(p, (await seq.read(h)).toString("utf8"));
-    } finally {
-      seq.close();
-    }
-
-    const registryText = texts.get("Registry.toml") ?? null;
-    if (registryText === null) throw new Error(`${registry.display} has no Registry.toml at ${commit}`);
-    const info = readRegistryToml(registryText);
-    log(`registry ${info.name} (${info.uuid}) at ${commit.slice(0, 12)}: ${info.packages.length} packages`);
-
-    const existing = new Set<string>();
-    for await (const o of store.list("package/")) existing.add(o.key);
-
-    const work: PackageWork[] = [];
-    let skipped = 0;
-    for (const p of info.packages) {
-      try {
-        const pkgText = texts.get(`${p.path}/Package.toml`) ?? null;
-        const verText = texts.get(`${p.path}/Versions.toml`) ?? null;
-        if (pkgText === null) throw new Error(`${p.path}/Package.toml is missing`);
-        const pkg = readPackageToml(pkgText, `${p.path}/Package.toml`);
-        if (pkg.uuid !== p.uuid) throw new Error(`${p.path}/Package.toml: uuid ${pkg.uuid} differs from Registry.toml's ${p.uuid}`);
-        if (pkg.name !== p.name) throw new Error(`${p.path}/Package.toml: name ${pkg.name} differs from Registry.toml's ${p.name}`);
-        const versions = verText === null ? [] : readVersionsToml(verText, `${p.path}/Versions.toml`);
-        const missing = versions.filter((v) => !existing.has(`package/${pkg.uuid}/${v.treeHash}`));
-        skipped += versions.length - missing.length;
-        if (missing.length > 0) work.push({ info: pkg, versions: missing });
-      } catch (err) {
-        failed.push({ package: p.name, reason: (err as Error).message });
-      }
-    }
+    const scan = await scanRegistry(registry, tree, commit, store, options.full ?? false, log);
+    const info = { name: scan.name, uuid: scan.uuid };
+    const { work, skipped } = scan;
+    failed.push(...scan.failed);
     const total = work.reduce((n, w) => n + w.versions.length, 0);
     log(`${skipped} versions already in the store, ${total} to build`);
 
@@ -169,7 +132,7 @@ export async function publishJuliaRegistry(options: JuliaPublishOptions): Promis
     const pointer = await moveRegistryPointer(store, info.uuid, tree, registry, commit, options.force ?? false);
     if (pointer === "moved") built.push("registries");
     if (pointer === "kept-newer") log(`registries already names a newer commit's tree for ${info.name}; left as it is`);
-    return { registry: { name: info.name, uuid: info.uuid, commit, tree, pointer }, built, skipped, failed };
+    return { registry: { name: info.name, uuid: info.uuid, commit, tree, pointer }, built, skipped, failed, scan: scan.report };
   } finally {
     registry.close();
     for (const r of repos.values()) r.then((repo) => repo.close(), () => undefined);

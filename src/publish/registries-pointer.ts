@@ -17,6 +17,11 @@ async function readText(store: Store): Promise<{ text: string; etag: string } | 
   return { text: bytes.toString("utf8"), etag: obj.etag };
 }
 
+/** The tree `registries` names for each registry uuid (empty when there is no such object). */
+export async function readPublishedTrees(store: Store): Promise<Map<string, string>> {
+  return parseRegistries((await readText(store))?.text ?? "");
+}
+
 /**
  * Points `registries` at a registry tree, never backwards: the tree the store already
  * publishes must be that of the commit or one of its ancestors, else the store keeps it

@@ -95,9 +95,18 @@ for (const kind of ["directory", "s3"] as const) {
       expect(readFileSync(path.join(into, "docs/naïve café.md"), "utf8")).toBe("non-ASCII and spaces\n");
     });
 
-    it("a second run writes nothing", async () => {
+    it("a second run writes nothing, and looks at nothing: the store already publishes this tree", async () => {
       const r = await publish();
       expect(r.code).toBe(0);
+      expect(r.stdout).toContain("the store already publishes this tree");
+      expect(r.stdout).toContain("0 objects written");
+      expect(r.stdout).toContain("0 versions already present");
+    });
+
+    it("a second run with --full looks at every version and writes nothing", async () => {
+      const r = await publish("--full");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("scanning every package (--full)");
       expect(r.stdout).toContain("0 objects written");
       expect(r.stdout).toContain("3 versions already present");
     });
