@@ -51,6 +51,13 @@ export async function main(argv: string[], ctx: Partial<CliContext> = {}): Promi
     return 0;
   }
   const entry = COMMANDS.find((c) => c.path.every((w, i) => argv[i] === w));
+  if (!entry && COMMANDS.some((c) => c.path.length > 1 && c.path[0] === argv[0]) && (argv.length === 1 || argv[1] === "--help" || argv[1] === "-h")) {
+    // A command group ("pkgpub mirror --help"): its commands, each with its own --help.
+    const group = COMMANDS.filter((c) => c.path[0] === argv[0]);
+    const width = Math.max(...group.map((c) => c.path.join(" ").length));
+    io.stdout.write(`${group.map((c) => `  pkgpub ${c.path.join(" ").padEnd(width)}  ${c.summary}`).join("\n")}\n\nRun \`pkgpub ${argv[0]} <command> --help\` for a command's flags.\n`);
+    return argv.length === 1 ? 2 : 0;
+  }
   if (!entry) {
     io.stderr.write(`pkgpub: unknown command ${JSON.stringify(argv.slice(0, 2).join(" "))}\n\n${topHelp()}`);
     return 2;

@@ -6,7 +6,7 @@ import { BUILD_TOOLS } from "../hex/plan-source.js";
 const kinds = ["julia-registry", "julia-package", "hex-package"] as const;
 
 export const actionInputsSchema = z.object({
-  mode: z.enum(["event", "reconcile"]).default("event"),
+  mode: z.enum(["event", "reconcile", "mirror"]).default("event"),
   store: z.string().min(1, "the store input is required (a directory, file://… or s3://bucket[/prefix])"),
   kind: z.enum(kinds).optional(),
   registry: z.string().min(1).optional(),
@@ -18,6 +18,13 @@ export const actionInputsSchema = z.object({
   token: z.string().min(1).optional(),
   "server-url": z.string().min(1).optional(),
   config: z.string().min(1).optional(),
+  // mode: mirror
+  manifest: z.string().min(1).optional(),
+  lock: z.string().min(1).optional(),
+  upstream: z.string().regex(/^https?:\/\/[^/]/, "an http(s) URL").optional(),
+  "hex-upstream": z.string().regex(/^https?:\/\/[^/]/, "an http(s) URL").optional(),
+  "public-key": z.string().min(1).optional(),
+  platform: z.string().min(1).optional(),
 });
 
 export type ActionInputs = z.infer<typeof actionInputsSchema>;

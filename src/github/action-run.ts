@@ -7,6 +7,7 @@ import { runGit as git, gitText } from "../git/run-git.js";
 import { tokenGitEnv } from "../publish/git-token.js";
 import { openStore } from "../store/open-store.js";
 import type { ActionInputs } from "./action-inputs.js";
+import { mirrorOutcome } from "./action-mirror.js";
 import type { RepoConfig } from "./config.js";
 import { parseRepoConfig } from "./config.js";
 import { planPush } from "./jobs.js";
@@ -141,7 +142,7 @@ async function reconcileOutcome(ctx: ActionContext): Promise<Outcome> {
 export async function runAction(ctx: ActionContext): Promise<number> {
   let outcome: Outcome;
   try {
-    outcome = ctx.inputs.mode === "reconcile" ? await reconcileOutcome(ctx) : await eventOutcome(ctx);
+    outcome = ctx.inputs.mode === "mirror" ? await mirrorOutcome(ctx.inputs, ctx.env, ctx.log) : ctx.inputs.mode === "reconcile" ? await reconcileOutcome(ctx) : await eventOutcome(ctx);
   } catch (err) {
     outcome = { conclusion: "failure", title: "pkgpub failed", summary: err instanceof Error ? err.message : String(err), log: [] };
   }

@@ -21,10 +21,16 @@ export class MirrorFetchError extends Error {
   override name = "MirrorFetchError";
 }
 
-async function get(url: string, options: MirrorFetchOptions, signal: AbortSignal): Promise<Response | null> {
+/** The URL for messages: without user:password@ should one have been given in it. */
+function shown(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1");
+}
+
+async function get(rawUrl: string, options: MirrorFetchOptions, signal: AbortSignal): Promise<Response | null> {
+  const url = shown(rawUrl);
   let res: Response;
   try {
-    res = await fetchWithAuth(url, { signal, headers: { "user-agent": "pkgpub-mirror", "accept-encoding": "identity" } }, options.auth, options.fetch);
+    res = await fetchWithAuth(rawUrl, { signal, headers: { "user-agent": "pkgpub-mirror", "accept-encoding": "identity" } }, options.auth, options.fetch);
   } catch (err) {
     const cause = (err as Error).cause;
     throw new MirrorFetchError(`${url}: ${cause instanceof Error ? cause.message : (err as Error).message}`);
@@ -59,9 +65,10 @@ function declaredTooLarge(res: Response, url: string, maxBytes: number): void {
 }
 
 /** A small body (an index, a signed resource) read whole; null when the upstream has none. */
-export async function fetchBytes(url: string, maxBytes: number, options: MirrorFetchOptions): Promise<Buffer | null> {
+export async function fetchBytes(rawUrl: string, maxBytes: number, options: MirrorFetchOptions): Promise<Buffer | null> {
   const signal = AbortSignal.timeout(options.timeoutMs);
-  const res = await get(url, options, signal);
+  const res = await get(rawUrl, options, signal);
+  const url = shown(rawUrl);
   if (!res) return null;
   declaredTooLarge(res, url, maxBytes);
   const chunks: Buffer[] = [];
@@ -77,9 +84,10 @@ export async function fetchBytes(url: string, maxBytes: number, options: MirrorF
 }
 
 /** A tarball streamed to a new file; null when the upstream has none. */
-export async function fetchToFile(url: string, file: string, maxBytes: number, options: MirrorFetchOptions): Promise<{ bytes: number; sha256: string } | null> {
+export async function fetchToFile(rawUrl: string, file: string, maxBytes: number, options: MirrorFetchOptions): Promise<{ bytes: number; sha256: string } | null> {
   const signal = AbortSignal.timeout(options.timeoutMs);
-  const res = await get(url, options, signal);
+  const res = await get(rawUrl, options, signal);
+  const url = shown(rawUrl);
   if (!res) return null;
   declaredTooLarge(res, url, maxBytes);
   const hash = createHash("sha256");

@@ -95,3 +95,18 @@ describe("Manifest.toml", () => {
     expect(() => readManifest(`manifest_format = "2.0"\n[[deps.Foo]]\ngit-tree-sha1 = "xyz"\nuuid = "${uuid(1)}"\n`, "M.toml")).toThrow(/M\.toml: deps\.Foo: git-tree-sha1 "xyz"/);
   });
 });
+
+describe("--platform triplets", () => {
+  it("reads triplets into Artifacts.toml keys and matches entries on the keys both name", async () => {
+    const { parseTriplet, platformMatches } = await import("../../src/julia/platform.js");
+    expect(parseTriplet("x86_64-linux-gnu")).toEqual({ arch: "x86_64", os: "linux", libc: "gnu" });
+    expect(parseTriplet("armv7l-linux-gnueabihf")).toEqual({ arch: "armv7l", os: "linux", libc: "gnu", call_abi: "eabihf" });
+    expect(parseTriplet("aarch64-apple-darwin")).toEqual({ arch: "aarch64", os: "macos" });
+    expect(parseTriplet("x86_64-w64-mingw32")).toEqual({ arch: "x86_64", os: "windows" });
+    expect(() => parseTriplet("x86_64-plan9")).toThrow(/unknown operating system/);
+    const linux = parseTriplet("x86_64-linux-gnu");
+    expect(platformMatches({ arch: "x86_64", os: "linux", libc: "gnu", libgfortran_version: "5.0.0" }, linux)).toBe(true);
+    expect(platformMatches({ arch: "x86_64", os: "linux", libc: "musl" }, linux)).toBe(false);
+    expect(platformMatches({ arch: "aarch64", os: "macos" }, linux)).toBe(false);
+  });
+});
