@@ -1,8 +1,11 @@
 // Bundles the CLI into build/cli.js for bin/pkgpub.mjs; dependencies stay external (node_modules).
 // Files are renamed into place, so a pkgpub started during a rebuild never loads half a bundle.
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
+
+// `pkgpub --version` prints the version of the package it was built from.
+const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 
 const result = await build({
   entryPoints: ["src/cli.ts"],
@@ -15,6 +18,7 @@ const result = await build({
   sourcemap: "linked",
   logLevel: "warning",
   write: false,
+  define: { __PKGPUB_VERSION__: JSON.stringify(version) },
 });
 for (const file of result.outputFiles) {
   mkdirSync(path.dirname(file.path), { recursive: true });
