@@ -23,7 +23,7 @@ describe("serve configuration", () => {
     expect(c.hexMirrors).toEqual([
       { name: "hexpm", upstream: "https://repo.hex.pm", repository: "hexpm", publicKey: pem, allow: ["jason", "plug", "telemetry"], registryTtl: 300 },
     ]);
-    expect(c.tokens).toEqual([{ name: "ci", token: "s3cret-token-of-ci-0001", scopes: ["julia", "/repos/acme"] }]);
+    expect(c.tokens).toEqual([{ name: "ci", token: "s3cret-token-of-ci-0001", scopes: ["julia", "/repos/acme"], publish: [], replace: [] }]);
     t.cleanup();
   });
 
@@ -39,8 +39,8 @@ describe("serve configuration", () => {
     expect(c.julia.upstream).toBe("http://up.example:81");
     expect(c.hexMirrors[0]).toMatchObject({ name: "hexpm", upstream: "http://hex.example", repository: "hexpm", allow: ["a", "b"], publicKey: pem });
     expect(c.tokens).toEqual([
-      { name: "a", token: "tok-aaaaaaaaaaaaaaaa", scopes: ["/repos/x", "julia"] },
-      { name: "b", token: "tok-bbbbbbbbbbbbbbbb", scopes: ["/"] },
+      { name: "a", token: "tok-aaaaaaaaaaaaaaaa", scopes: ["/repos/x", "julia"], publish: [], replace: [] },
+      { name: "b", token: "tok-bbbbbbbbbbbbbbbb", scopes: ["/"], publish: [], replace: [] },
     ]);
     expect(loadConfig({ config: "c.toml" }, env, t.dir).port).toBe(2222);
     t.cleanup();
