@@ -4,7 +4,7 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { CatFile, CatFileSequence } from "./cat-file.js";
-import { redactSecrets } from "./redact.js";
+import { redactSecrets, stripCredentials } from "./redact.js";
 import { GitError, gitText, runGit } from "./run-git.js";
 
 export interface OpenOptions {
@@ -256,6 +256,3 @@ export function isRemote(spec: string): boolean {
   return /^(https?|ssh|git):\/\//i.test(spec) || /^[^/\s]+@[^/\s]+:/.test(spec);
 }
 
-export function stripCredentials(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/i, "$1");
-}
