@@ -162,6 +162,6 @@ export function hexOutcome(repo: string, out: HexPublishOutcome, from: string, s
 }
 
 async function defaultBranchOf(registry: string, deps: JobDeps): Promise<string> {
-  const out = await gitText(["ls-remote", "--symref", registry, "HEAD"], { env: deps.gitEnv });
+  const out = await gitText(["ls-remote", "--symref", "--", registry, "HEAD"], { env: deps.gitEnv });
   return /ref: refs\/heads\/(\S+)\s+HEAD/.exec(out)?.[1] ?? "main";
 }

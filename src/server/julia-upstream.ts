@@ -17,9 +17,12 @@ import { storeEntity, type EntityLook } from "./store-entity.js";
 import { tailFile, type GrowingFile } from "./tail-stream.js";
 import { immutableEntity, type MemoryCache } from "./memory-cache.js";
 import { readUpstreamBody, type Upstream } from "./upstream.js";
+import { ExpiringKeys } from "./expiring-keys.js";
 
 const REGISTRY_LINE = /^\/registry\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/([0-9a-f]{40})$/;
 const NEGATIVE_TTL_MS = 30_000;
+/** Remembered 404s at most (about 100 bytes each). */
+const NEGATIVE_MAX_KEYS = 10_000;
 const MAX_REGISTRIES_BYTES = 1 << 20;
 
 type FetchOutcome = "cached" | "absent" | "unverified" | "failed";
@@ -39,7 +42,7 @@ export class JuliaUpstream {
   private registriesCache: { lines: string[]; at: number } | null = null;
   private registriesFetch: Promise<string[] | null> | null = null;
   private readonly inflight = new Map<string, Download>();
-  private readonly absent = new Map<string, number>();
+  private readonly absent = new ExpiringKeys(NEGATIVE_TTL_MS, NEGATIVE_MAX_KEYS);
 
   constructor(
     private readonly upstream: Upstream,
@@ -131,8 +134,7 @@ export class JuliaUpstream {
       state.source = "cache";
       return hit;
     }
-    const absentUntil = this.absent.get(key);
-    if (absentUntil !== undefined && absentUntil > Date.now()) return null;
+    if (this.absent.has(key)) return null;
     if (req.method === "HEAD") return this.head(key, state);
 
     const pending = this.inflight.get(key);
@@ -161,7 +163,7 @@ export class JuliaUpstream {
     }
     if (res.status === 404 || res.status === 410) {
       res.body?.destroy();
-      this.absent.set(key, Date.now() + NEGATIVE_TTL_MS);
+      this.absent.add(key);
       fail("absent");
       return null;
     }
