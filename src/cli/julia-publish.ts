@@ -29,7 +29,7 @@ Options:
   --full             look at every package, not only those changed since the published tree
   --concurrency <n>  package repositories processed at once (default 2)
   --cache-dir <dir>  where clones of remote repositories are kept
-                     (default: $PKGPUB_CACHE_DIR or ~/.cache/pkgpub/git)
+                     (default: $PKGPUB_GIT_CACHE_DIR or ~/.cache/pkgpub/git)
   --http-auth-file <f>  per-host credentials for artifact downloads (TOML [[http_auth]];
                      default $PKGPUB_HTTP_AUTH_FILE); PKGPUB_HTTP_AUTH=host=bearer:TOKEN;…
                      adds more (see docs/mirror.md). Secrets are never printed.

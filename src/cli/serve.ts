@@ -4,7 +4,10 @@ import { ConfigError, flagName, KEYS, loadConfig } from "../server/config.js";
 import { startServer } from "../server/start-server.js";
 import { createHexApi } from "../api/api.js";
 
-const HELP = `pkgpub serve [--config pkgpub.toml] [--store <store>] [--host 127.0.0.1] [--port 8000] [...]
+const HELP = `pkgpub serve: serve a store read-only over HTTP (Julia Pkg server and Hex repositories)
+
+Usage:
+  pkgpub serve [--config pkgpub.toml] [--store <store>] [--host 127.0.0.1] [--port 8000] [...]
 
 Serves the store over HTTP, read-only unless --hex-publish opens the Hex HTTP API: the Julia Pkg server protocol (/registries,
 /registry/<uuid>/<hash>, /package/<uuid>/<hash>, /artifact/<hash>) and Hex repositories
@@ -21,6 +24,7 @@ checks and write order as \`pkgpub hex publish\`.
 Every setting can come from the config file, an environment variable or a flag (flags win,
 then the environment, then the file). See pkgpub.example.toml and docs/configuration.md.
 
+Options:
   --config <file>
       a TOML config file; also PKGPUB_CONFIG
 ${KEYS.map((k) => `  ${k.flag} <value>\n      ${k.help}; also ${k.env}`).join("\n")}

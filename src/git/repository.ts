@@ -9,7 +9,7 @@ import { redactSecrets, stripCredentials } from "./redact.js";
 import { GitError, gitText, runGit } from "./run-git.js";
 
 export interface OpenOptions {
-  /** Where clones of remote repositories are kept (PKGPUB_CACHE_DIR, else ~/.cache/pkgpub/git). */
+  /** Where clones of remote repositories are kept (PKGPUB_GIT_CACHE_DIR, else ~/.cache/pkgpub/git). */
   cacheDir?: string;
   env?: NodeJS.ProcessEnv;
   /** Fetch an existing clone before use (registries: to see the newest commit). */
@@ -65,7 +65,7 @@ export class GitRepository {
     const display = redactSecrets(spec);
     refuseOptionLike(spec, "repository");
     if (isRemote(spec)) {
-      const cacheDir = options.cacheDir ?? env?.PKGPUB_CACHE_DIR ?? process.env.PKGPUB_CACHE_DIR ?? path.join(os.homedir(), ".cache/pkgpub/git");
+      const cacheDir = options.cacheDir ?? env?.PKGPUB_GIT_CACHE_DIR ?? process.env.PKGPUB_GIT_CACHE_DIR ?? path.join(os.homedir(), ".cache/pkgpub/git");
       const dir = path.join(path.resolve(cacheDir), createHash("sha256").update(stripCredentials(spec)).digest("hex").slice(0, 24) + ".git");
       const repo = new GitRepository(dir, display, spec, env);
       if (!existsSync(dir)) await repo.cloneMirror(dir);

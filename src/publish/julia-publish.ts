@@ -22,7 +22,7 @@ export interface JuliaPublishOptions {
   ref?: string;
   store: Store;
   log?: (line: string) => void;
-  /** Environment for git (credentials helpers, PKGPUB_CACHE_DIR). */
+  /** Environment for git (credentials helpers, PKGPUB_GIT_CACHE_DIR). */
   gitEnv?: NodeJS.ProcessEnv;
   cacheDir?: string;
   /** Replace a published registry pointer that is not an ancestor of this commit. */

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino, type Logger } from "pino";
+import { listen } from "../net/listen.js";
 import { openStore } from "../store/open-store.js";
 import type { Store } from "../store/store.js";
 import { AccessControl } from "./access.js";
@@ -172,13 +173,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
 
   const host = options.host ?? "127.0.0.1";
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 8000, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  await listen(server, options.port ?? 8000, host, { portSettings: "--port <n>, PKGPUB_PORT or port in the config file", hostSettings: "--host, PKGPUB_HOST or host in the config file" });
   const addr = server.address() as AddressInfo;
   const shownHost = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
   const url = `http://${shownHost}:${addr.port}`;

@@ -82,7 +82,7 @@ for (const kind of ["directory", "s3"] as const) {
       const opened = await openTestStores(kind, tmp.dir, inject("s3Env"));
       store = opened.store;
       spec = opened.spec;
-      env = { ...process.env, ...opened.env, PKGPUB_CACHE_DIR: path.join(tmp.dir, "cache") };
+      env = { ...process.env, ...opened.env, PKGPUB_GIT_CACHE_DIR: path.join(tmp.dir, "cache") };
     });
     afterAll(() => tmp.cleanup());
 

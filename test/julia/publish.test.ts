@@ -46,7 +46,7 @@ for (const kind of ["directory", "s3"] as const) {
       const opened = await openTestStores(kind, tmp.dir, inject("s3Env"));
       store = opened.store;
       storeSpec = opened.spec;
-      env = { ...process.env, ...opened.env, PKGPUB_CACHE_DIR: path.join(tmp.dir, "cache") };
+      env = { ...process.env, ...opened.env, PKGPUB_GIT_CACHE_DIR: path.join(tmp.dir, "cache") };
     });
     afterAll(async () => {
       await fx?.artifactServer.close();
@@ -156,7 +156,7 @@ describe("julia publish: bad input", () => {
     fx = await makeRegistryFixture(tmp.dir);
     storeDir = path.join(tmp.dir, "store");
     store = new FsStore(storeDir);
-    env = { ...process.env, PKGPUB_CACHE_DIR: path.join(tmp.dir, "cache") };
+    env = { ...process.env, PKGPUB_GIT_CACHE_DIR: path.join(tmp.dir, "cache") };
     const r = await runCli(["julia", "publish", "--registry", fx.dir, "--store", storeDir], env);
     expect(r.code).toBe(0);
     goodRegistries = (await readObject(store, "registries")).toString();

@@ -50,7 +50,7 @@ describe("pkgpub mirror julia, from a pkgpub serve of a published registry", () 
 
   beforeAll(async () => {
     fx = await makeRegistryFixture(t.dir);
-    const published = await runCli(["julia", "publish", "--registry", fx.dir, "--store", path.join(t.dir, "upstream-store")], { ...process.env, PKGPUB_CACHE_DIR: path.join(t.dir, "cache") });
+    const published = await runCli(["julia", "publish", "--registry", fx.dir, "--store", path.join(t.dir, "upstream-store")], { ...process.env, PKGPUB_GIT_CACHE_DIR: path.join(t.dir, "cache") });
     expect(published.code, published.stderr).toBe(0);
     registryTree = git(fx.dir, "rev-parse", "HEAD^{tree}");
     upstream = await startServer({ store: path.join(t.dir, "upstream-store"), port: 0, log: new PassThrough() });
