@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
@@ -55,6 +56,8 @@ export interface ServeConfig {
   tokens: TokenConfig[];
   hexPublish: HexPublishConfig[];
   maxConnections: number;
+  /** Server processes sharing the port (1: this process serves alone). */
+  workers: number;
 }
 
 export class ConfigError extends Error {
@@ -74,6 +77,7 @@ export const KEYS: Key[] = [
   { toml: "host", flag: "--host", env: "PKGPUB_HOST", help: "address to listen on (default 127.0.0.1)" },
   { toml: "port", flag: "--port", env: "PKGPUB_PORT", help: "port (default 8000; 0 picks a free one)" },
   { toml: "log_level", flag: "--log-level", env: "PKGPUB_LOG_LEVEL", help: "fatal, error, warn, info (default), debug" },
+  { toml: "workers", flag: "--workers", env: "PKGPUB_WORKERS", help: "server processes sharing the port: a number, or auto for one per core (default 1)" },
   { toml: "max_connections", flag: "--max-connections", env: "PKGPUB_MAX_CONNECTIONS", help: "open connections at most (default 4096)" },
   { toml: "cache.dir", flag: "--cache-dir", env: "PKGPUB_CACHE_DIR", help: "where verified upstream content is cached (default ./pkgpub-cache)" },
   { toml: "cache.max_size", flag: "--cache-max-size", env: "PKGPUB_CACHE_MAX_SIZE", help: "cache size limit: bytes or 500MB, 2GB, … (default 2GB)" },
@@ -143,6 +147,9 @@ const rawSchema = z
     port: z.coerce.number({ error: "not a port number (0 to 65535; 0 picks a free one)" }).int("not a port number (0 to 65535; 0 picks a free one)").min(0, "not a port number (0 to 65535; 0 picks a free one)").max(65535, "not a port number (0 to 65535; 0 picks a free one)").default(8000),
     log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     max_connections: z.coerce.number().int().min(1).max(1_000_000).default(4096),
+    workers: z
+      .union([z.literal("auto"), z.coerce.number().int().min(1).max(256)], { error: 'a number of processes (1 to 256) or "auto"' })
+      .default(1),
     cache: z
       .object({
         dir: z.string().min(1).default("./pkgpub-cache"),
@@ -304,6 +311,7 @@ export function loadConfig(flags: FlagValues, env: NodeJS.ProcessEnv, cwd: strin
     port: c.port,
     logLevel: c.log_level,
     maxConnections: c.max_connections,
+    workers: c.workers === "auto" ? availableParallelism() : c.workers,
     cache: { dir: path.resolve(dirOf(inFile("cache.dir")), c.cache.dir), maxBytes: c.cache.max_size },
     julia: { upstream: c.julia.upstream, registriesTtl: c.julia.registries_ttl },
     upstream: { timeout: c.upstream.timeout, failureThreshold: c.upstream.failure_threshold, cooldown: c.upstream.cooldown },

@@ -41,6 +41,8 @@ export interface ServerOptions {
   /** Access tokens; none means open access. */
   tokens?: TokenConfig[];
   metrics?: Metrics;
+  /** What /metrics shows, when not these metrics alone (a cluster worker: the sum of all workers). */
+  renderMetrics?: () => Promise<string>;
   /** The Hex HTTP API (cli/serve.ts builds it from [[hex_publish]]); absent, the server takes no writes. */
   door?: (store: Store, log: Logger) => RequestDoor;
   /** Repositories the door takes writes for (shown on the browse page). */
@@ -128,6 +130,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     visibility: access.enabled ? "private" : "public",
     memory,
     requestLog,
+    ...(options.renderMetrics ? { renderMetrics: options.renderMetrics } : {}),
   });
   const server = createServer(
     {
