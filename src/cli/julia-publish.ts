@@ -78,7 +78,8 @@ const command: Command = {
     say(
       `published ${r.name} ${r.uuid} tree ${r.tree} (commit ${r.commit.slice(0, 12)}) to ${store.description}: ` +
         `${report.built.length} objects written, ${report.skipped} versions already present, ${report.failed.length} failed; ` +
-        `registries ${r.pointer === "moved" ? "updated" : r.pointer === "unchanged" ? "unchanged" : "left at a newer commit"}`,
+        `registries ${r.pointer === "moved" ? "updated" : r.pointer === "unchanged" ? "unchanged" : "left at a newer commit"}, ` +
+        `registries.conservative ${r.conservative === "moved" ? "updated" : r.conservative === "unchanged" ? "unchanged" : r.conservative === "held-back" ? "held back (not every version is stored)" : "left at a newer commit"}`,
     );
     for (const f of report.failed) {
       ctx.stderr.write(`failed: ${f.package}${f.version ? ` v${f.version}` : ""}: ${f.reason}\n`);

@@ -70,6 +70,7 @@ async function publishRegistry(job: { registry: string; branch?: string; commit:
     `- objects written: ${report.built.length}${listKeys(report.built)}`,
     `- versions already in the store: ${report.skipped}`,
     `- registries pointer: ${report.registry.pointer}`,
+    `- registries.conservative pointer: ${report.registry.conservative}`,
   ];
   if (report.failed.length) {
     lines.push(`- **failed**: ${report.failed.length}`, ...report.failed.map((f) => `  - ${f.package}${f.version ? ` v${f.version}` : ""}: ${f.reason}`));

@@ -11,6 +11,7 @@ import type { HexMirrorConfig, TokenConfig } from "./config.js";
 import { DiskCache } from "./disk-cache.js";
 import { DocsPages } from "./docs-pages.js";
 import { HexMirror } from "./hex-mirror.js";
+import { RegistryFlavors } from "./registry-flavors.js";
 import { JuliaUpstream } from "./julia-upstream.js";
 import { Metrics } from "./metrics.js";
 import { MemoryCache } from "./memory-cache.js";
@@ -102,6 +103,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     // Before the store: a mirror's name is the upstream's, whatever the store holds under it.
     before.push(new HexMirror(m, up, cache!, metrics, log));
   }
+  // First: /registries redirects by flavour before any listing is read.
+  before.push(new RegistryFlavors(store, !options.julia?.upstream));
   if (options.julia?.upstream) {
     const up = new Upstream("julia", options.julia.upstream, upstreamOptions, metrics, log);
     upstreams.push(up);

@@ -75,12 +75,15 @@ describe("pkgpub mirror julia, from a pkgpub serve of a published registry", () 
       [
         "mirror/julia.json",
         "registries",
+        "registries.conservative",
         `registry/${REGISTRY_UUID}/${registryTree}`,
         `package/${FOO_UUID}/${fx.fooTrees["0.2.0"]}`,
         `artifact/${fx.artifact.treeHash}`,
       ].sort(),
     );
     expect(await text(store, "registries")).toBe(`/registry/${REGISTRY_UUID}/${registryTree}\n`);
+    // in both flavours: conservative clients (Pkg's default) see the mirrored registry too
+    expect(await text(store, "registries.conservative")).toBe(`/registry/${REGISTRY_UUID}/${registryTree}\n`);
     expect(r.stdout).toContain("Dates skipped: a standard library");
     expect(r.stdout).toContain("Mine skipped: tracked by path");
     const record = JSON.parse(await text(store, "mirror/julia.json"));
