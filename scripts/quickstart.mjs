@@ -79,16 +79,28 @@ const hex = await main(["hex", "publish", "--repo", "example", "--private-key", 
 if (hex !== 0) process.exit(hex);
 
 const port = process.env.PKGPUB_PORT ?? "8000";
+const base = `http://127.0.0.1:${port}`;
+const registryUuid = /^uuid = "([^"]+)"/m.exec(readFileSync(path.join(registry, "Registry.toml"), "utf8"))[1];
+const publicKeyFile = path.join(hexKeys, "public_key.pem");
+const publicKey = readFileSync(publicKeyFile, "utf8").trim();
+// Every line below runs as printed: the rebar3 term is the whole entry, key included (a test
+// reads it back with Erlang's file:consult, as rebar3 does).
 console.log(`
-Serving ${store} on http://127.0.0.1:${port}
-  Julia:  JULIA_PKG_SERVER=http://127.0.0.1:${port} julia
-          pkg> registry add ExampleRegistry    (then: pkg> add HelloWorld)
-  Hex:    repository "example" at http://127.0.0.1:${port}/repos/example (package greeter 0.1.0),
-          public key ${path.join(hexKeys, "public_key.pem")}; rebar3 global config:
-          {hex, [{repos, [#{name => <<"example">>, repo_url => <<"http://127.0.0.1:${port}/repos/example">>,
-                            repo_public_key => <<"...the PEM above...">>}]}]}.
-  Browse: http://127.0.0.1:${port}/
-  Check:  curl http://127.0.0.1:${port}/registries
+Serving ${store} on ${base}
+  Julia:  JULIA_PKG_SERVER=${base} julia
+          pkg> registry add           (Julia 1.5+: adds every registry this server lists)
+          pkg> registry add ${registryUuid}    (Julia 1.4+: just ExampleRegistry)
+          pkg> add HelloWorld
+  Hex:    repository "example" at ${base}/repos/example (package greeter 0.1.0),
+          public key in ${publicKeyFile}
+    mix:  mix hex.repo add example ${base}/repos/example --public-key ${publicKeyFile}
+          then {:greeter, "~> 0.1.0", repo: "example"} in the deps of mix.exs
+    rebar3: {deps, [{greeter, "0.1.0"}]}. in rebar.config, and this entry in ~/.config/rebar3/rebar.config:
+{hex, [{repos, [#{name => <<"example">>,
+                  repo_url => <<"${base}/repos/example">>,
+                  repo_public_key => <<"${publicKey}">>}]}]}.
+  Browse: ${base}/
+  Check:  curl ${base}/registries
 Stop with Ctrl-C.
 `);
 process.exitCode = await main(["serve", "--store", store, "--port", port]);

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives (run before `npm test` by npm's pretest):
 # git, GNU tar and curl; rebar3 + Erlang (the real Hex client); Swift with s3api (the S3 test
-# server); Chromium (the browse-page screenshot); wrk (the proxy load test). Does nothing when they are all there.
+# server); Chromium (the browse-page screenshot); wrk (the proxy load test); systemd (systemd-analyze
+# verify on examples/systemd). Does nothing when they are all there.
 set -euo pipefail
 declare -A need=(
   [git]=git [tar]=tar [curl]=curl [rebar3]=rebar3 [erl]=erlang-nox
   [swift-proxy-server]="swift-proxy swift-object swift-container swift-account"
-  [chromium]=chromium [wrk]=wrk
+  [chromium]=chromium [wrk]=wrk [systemd-analyze]=systemd
 )
 missing=()
 for cmd in "${!need[@]}"; do

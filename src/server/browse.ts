@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { createGunzip } from "node:zlib";
 import type { Logger } from "pino";
+import { mixDep, rebarDep, suggestedVersion } from "../hex/dep-snippet.js";
 import { readTar } from "../julia/tar-reader.js";
 import { readRegistryToml, readVersionsToml } from "../julia/registry-toml.js";
 import type { Store } from "../store/store.js";
@@ -212,7 +213,9 @@ code{font-size:.9em}.muted{color:#666}
   if (m.registries.length === 0) out.push(`<p class="muted">No registries published to this store.</p>`);
   for (const r of m.registries) {
     out.push(`<h3>${esc(r.name ?? "registry")} <span class="muted"><code>${esc(r.uuid)}</code></span></h3>`);
-    out.push(`<pre>julia -e 'using Pkg; Pkg.Registry.add(Pkg.RegistrySpec(uuid = "${esc(r.uuid)}"))'</pre>`);
+    // Pkg turns no registry name but General into a UUID, so these are the forms that work.
+    out.push(`<pre>pkg&gt; registry add ${esc(r.uuid)}</pre>`);
+    out.push(`<p class="muted">Julia 1.4 or newer; in a script: <code>julia -e 'using Pkg; Pkg.Registry.add(Pkg.RegistrySpec(uuid = "${esc(r.uuid)}"))'</code>. On Julia 1.5 or newer, <code>pkg&gt; registry add</code> with no argument adds every registry this server lists.</p>`);
     out.push(`<p class="muted">Tree <code>${esc(r.hash)}</code>${r.note ? ` — ${esc(r.note)}` : ""}</p>`);
     if (r.packages.length > 0) {
       out.push(`<table><thead><tr><th>package</th><th>versions</th></tr></thead><tbody>`);
@@ -230,7 +233,10 @@ code{font-size:.9em}.muted{color:#666}
     out.push(`<h3 id="repo-${esc(r.name)}">${esc(r.name)}</h3>`);
     out.push(`<p>mix:</p><pre>curl -fsS -o ${esc(r.name)}.pem ${esc(url)}/public_key
 mix hex.repo add ${esc(r.name)} ${esc(url)} --public-key ${esc(r.name)}.pem${m.tokens ? " --auth-key YOUR_TOKEN" : ""}</pre>`);
-    out.push(`<p>and in <code>mix.exs</code>: <code>{:${esc([...r.packages.keys()][0] ?? "pkg")}, "~&gt; x.y", repo: "${esc(r.name)}"}</code></p>`);
+    const example = [...r.packages].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, vs]) => [n, suggestedVersion(vs)] as const).find(([, v]) => v);
+    if (example) {
+      out.push(`<p>and in <code>mix.exs</code>: <code>${esc(mixDep(example[0], example[1]!, r.name))}</code>; in <code>rebar.config</code>: <code>{deps, [${esc(rebarDep(example[0], example[1]!))}]}.</code></p>`);
+    }
     out.push(`<p>rebar3 (<code>~/.config/rebar3/rebar.config</code>):</p><pre>{hex, [{repos, [#{name =&gt; &lt;&lt;"${esc(r.name)}"&gt;&gt;,
             repo_url =&gt; &lt;&lt;"${esc(url)}"&gt;&gt;,${m.tokens ? `\n            repo_key =&gt; &lt;&lt;"YOUR_TOKEN"&gt;&gt;,` : ""}
             repo_public_key =&gt; &lt;&lt;"${esc(r.publicKey ?? "(no public_key published)")}"&gt;&gt;}]}]}.</pre>`);

@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
@@ -50,6 +51,30 @@ describe("npm start (scripts/quickstart.mjs)", () => {
         expect(treeOfTarball(Buffer.from(await pkg.arrayBuffer()), path.join(tmp.dir, `unpacked-${tree}`))).toBe(tree);
       }
       expect([...out.matchAll(/-> package\//g)].length).toBe(2);
+      // The printed Julia lines: forms Pkg resolves through a server (a bare registry name is
+      // only ever General), with the UUID the store actually lists.
+      expect(out).toContain("pkg> registry add           (Julia 1.5+");
+      expect(out).toContain(`pkg> registry add 3f9ab0a2-54f8-4f6c-9a2d-8c3b3e1f5a01    (Julia 1.4+`);
+      expect(out).not.toContain("registry add ExampleRegistry");
+      // The printed rebar3 entry is read back by Erlang as rebar3 reads its config, and names the
+      // key that the server serves; the mix line names the version that was published.
+      const entry = /^\{hex, \[\{repos[\s\S]*?\}\]\}\]\}\.$/m.exec(out)?.[0];
+      expect(entry, out).toBeDefined();
+      const config = path.join(tmp.dir, "rebar.config");
+      writeFileSync(config, `${entry}\n`);
+      const consulted = execFileSync(
+        "erl",
+        ["-noshell", "-eval", `{ok, [{hex, [{repos, [R]}]}]} = file:consult("${config}"), io:format("~s~n~s~n~s", [maps:get(name, R), maps:get(repo_url, R), maps:get(repo_public_key, R)]), halt().`],
+        { encoding: "utf8" },
+      );
+      const servedKey = await (await fetch(`${base}/repos/example/public_key`)).text();
+      expect(consulted).toBe(`example\n${base}/repos/example\n${servedKey.trim()}`);
+      expect(consulted).toContain("-----BEGIN PUBLIC KEY-----");
+      const keyFile = /public key in (\S+)/.exec(out)?.[1];
+      expect(readFileSync(keyFile!, "utf8").trim()).toBe(servedKey.trim());
+      expect(out).toContain(`mix hex.repo add example ${base}/repos/example --public-key ${keyFile}`);
+      expect(out).toContain(`{:greeter, "~> 0.1.0", repo: "example"}`);
+      expect((await fetch(`${base}/repos/example/tarballs/greeter-0.1.0.tar`)).status).toBe(200);
       // the Hex example: signed names/versions, the package resource and the tarball
       for (const p of ["names", "versions", "packages/greeter", "tarballs/greeter-0.1.0.tar", "public_key"]) {
         expect((await fetch(`${base}/repos/example/${p}`)).status, p).toBe(200);

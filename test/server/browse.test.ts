@@ -56,6 +56,10 @@ describe("the browse page at /", () => {
     expect(html).not.toContain("<script");
     expect(html).toContain("AcmeRegistry");
     expect(html).toContain(`Pkg.RegistrySpec(uuid = "${REG}")`);
+    expect(html).toContain(`pkg&gt; registry add ${REG}`);
+    // The mix line names the newest real release (alpha has 1.0.0 and a pre-release), never "x.y".
+    expect(html).not.toContain("x.y");
+    expect(html).toContain(`{:alpha, &quot;~&gt; 1.0&quot;, repo: &quot;acme&quot;}`);
   });
 
   it("renders in headless Chromium with the setup lines a user copies", async () => {
