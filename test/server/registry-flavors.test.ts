@@ -109,6 +109,15 @@ describe("registry flavours", () => {
     expect((await raw(s2.url, "/registries.conservative")).body.toString()).toBe(line(OWN, NEW) + line(GENERAL, "f".repeat(40)));
   });
 
+  it("the browse page says which tree conservative clients get when it is behind", async () => {
+    const page = (await raw((await serve(flavoured)).url, "/")).body.toString();
+    expect(page).toContain(`Tree <code>${NEW}</code>`);
+    expect(page).toContain(`Conservative clients (Pkg's default outside CI) get tree <code>${OLD}</code>`);
+    const plain = (await raw((await serve(flavourless)).url, "/")).body.toString();
+    expect(plain).toContain(`Tree <code>${NEW}</code>`);
+    expect(plain).not.toContain("Conservative clients");
+  });
+
   it("a token for the Julia routes reads every flavour", async () => {
     const token = "t0k3n-julia-flavours-0123456789";
     const s = await serve(flavoured, { tokens: [{ name: "julia-ci", token, scopes: ["julia"] }] });
