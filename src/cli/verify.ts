@@ -7,7 +7,7 @@ const help = `pkgpub verify: check every object the store's indexes name
 Usage:
   pkgpub verify [--store <store>]
 
-For every registry in /registries: the registry tarball, every version's package tarball and
+For every registry in /registries and /registries.conservative: the registry tarball, every version's package tarball and
 every artifact those packages declare must be present, readable, and have the tree hash Pkg
 checks. Lists each problem; exits 1 if there is any, 0 otherwise.
 
