@@ -12,6 +12,8 @@ Usage:
 Reads the registry at the branch head (default: the repository's default branch), builds every
 version's package tarball from git objects (with its artifacts), the registry tarball, and
 points /registries at it last. What the store already holds is neither rebuilt nor uploaded.
+/registries.conservative (the flavour Pkg asks for outside CI) moves too, but only when every
+version of the commit is stored: a version that failed holds it at the last complete commit.
 
 When the store already publishes an older tree of this registry and the repository has that
 tree, only the packages whose files changed between the two trees are looked at: the cost

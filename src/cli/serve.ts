@@ -12,7 +12,8 @@ Usage:
   pkgpub serve [--config pkgpub.toml] [--store <store>] [--host 127.0.0.1] [--port 8000] [...]
 
 Serves the store over HTTP, read-only unless --hex-publish opens the Hex HTTP API: the Julia Pkg server protocol (/registries,
-/registry/<uuid>/<hash>, /package/<uuid>/<hash>, /artifact/<hash>) and Hex repositories
+/registries.eager and /registries.conservative, /registry/<uuid>/<hash>, /package/<uuid>/<hash>,
+/artifact/<hash>) and Hex repositories
 (/repos/<name>/...), with optional fallthrough to an upstream Pkg server, Hex mirrors, access
 tokens, /health, /metrics and a browse page at /. Prints the URL it listens on, then one JSON
 log line per request. Stops on SIGTERM/SIGINT after finishing the requests in flight.

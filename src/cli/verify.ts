@@ -11,7 +11,7 @@ const help = `pkgpub verify: check every object the store's indexes name
 Usage:
   pkgpub verify [--store <store>]
 
-Julia: for every registry in /registries, the registry tarball, every version's package tarball
+Julia: for every registry in /registries and /registries.conservative, the registry tarball, every version's package tarball
 and every artifact those packages declare must be present, readable, and have the tree hash Pkg
 checks.
 Hex: for every repository under repos/, names, versions and every packages/<name> must verify

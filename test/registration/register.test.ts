@@ -94,6 +94,26 @@ describe("pkgpub julia register", () => {
     expect(read("Registry.toml")).toBe(registryToml(`${BAR} = { name = "Bar", path = "B/Bar" }\n${FOO} = { name = "Foo", path = "F/Foo" }\n`));
   });
 
+  it("merges ranges across a major version as RegistryTools does: 0.4.2 … 0.x and 1.0.0 is 0.4.2-1", async () => {
+    const QUUX = "9c000000-0000-4000-8000-000000000005";
+    const DATES = "ade2ca70-3891-5945-98fb-dc099432e06a";
+    const project = (version: string, dates: boolean) =>
+      `name = "Quux"\nuuid = "${QUUX}"\nversion = "${version}"\n\n[deps]\n${dates ? `Dates = "${DATES}"\n` : ""}Example = "${EXAMPLE}"\n\n[compat]\nExample = "0.5"\njulia = "1.6"\n`;
+    const quux = makeRepo(path.join(root, "Quux.jl"), { "Project.toml": project("0.4.1", false), "src/Quux.jl": "module Quux end\n" }).dir;
+    git(quux, "tag", "v0.4.1");
+    for (const [version, dates] of [["0.4.2", true], ["1.0.0", true]] as const) {
+      commitFiles(quux, { "Project.toml": project(version, dates) }, version);
+      git(quux, "tag", `v${version}`);
+    }
+    for (const tag of ["v0.4.1", "v0.4.2", "v1.0.0"]) {
+      const r = await register("--package", quux, "--ref", tag, "--repo", "https://example.invalid/Quux.jl.git");
+      expect(r.code, r.stderr).toBe(0);
+    }
+    // Not [0] plus [1], nor ["0.4.2-0"] plus [1]: Pkg's VersionSpec unions ranges that touch.
+    expect(read("Q/Quux/Deps.toml")).toBe(`[0-1]\nExample = "${EXAMPLE}"\n\n["0.4.2-1"]\nDates = "${DATES}"\n`);
+    expect(read("Q/Quux/Compat.toml")).toBe(`[0-1]\nExample = "0.5"\njulia = "1.6.0-1"\n`);
+  });
+
   it("registers a package in a subdirectory under its <Name>-v tag, with the subdir tree's hash", async () => {
     const mono = makeRepo(path.join(root, "mono"), {
       "README.md": "several packages\n",

@@ -9,6 +9,9 @@ import { FsStore } from "../../src/store/fs-store.js";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/server/start-server.js";
 import { tempDir } from "../support/git-repo.js";
 import { FakeUpstream } from "./fake-upstream.js";
+import { publishJuliaRegistry } from "../../src/publish/julia-publish.js";
+import { BAR_UUID, makeRegistryFixture, REGISTRY_UUID, versionsToml, type RegistryFixture } from "../julia/fixtures.js";
+import { commitFiles, git } from "../support/git-repo.js";
 import { raw } from "./http-client.js";
 
 const OWN = "0a1b2c3d-0000-4000-8000-00000000000a";
@@ -109,6 +112,15 @@ describe("registry flavours", () => {
     expect((await raw(s2.url, "/registries.conservative")).body.toString()).toBe(line(OWN, NEW) + line(GENERAL, "f".repeat(40)));
   });
 
+  it("the browse page says which tree conservative clients get when it is behind", async () => {
+    const page = (await raw((await serve(flavoured)).url, "/")).body.toString();
+    expect(page).toContain(`Tree <code>${NEW}</code>`);
+    expect(page).toContain(`Conservative clients (Pkg's default outside CI) get tree <code>${OLD}</code>`);
+    const plain = (await raw((await serve(flavourless)).url, "/")).body.toString();
+    expect(plain).toContain(`Tree <code>${NEW}</code>`);
+    expect(plain).not.toContain("Conservative clients");
+  });
+
   it("a token for the Julia routes reads every flavour", async () => {
     const token = "t0k3n-julia-flavours-0123456789";
     const s = await serve(flavoured, { tokens: [{ name: "julia-ci", token, scopes: ["julia"] }] });
@@ -117,5 +129,45 @@ describe("registry flavours", () => {
     expect((await raw(s.url, "/registries.conservative", { headers: auth })).status).toBe(200);
     expect((await raw(s.url, "/registries", { headers: auth })).status).toBe(302);
     expect((await raw(s.url, "/registries.eager")).status).toBe(401);
+  });
+});
+
+describe("registry flavours after a publish where a version failed to build", () => {
+  const t = tempDir("pkgpub-flavours-publish-");
+  let fx: RegistryFixture;
+  let server: RunningServer;
+  let good: string;
+  let broken: string;
+
+  beforeAll(async () => {
+    fx = await makeRegistryFixture(t.dir);
+    const store = new FsStore(path.join(t.dir, "store"));
+    const publish = () => publishJuliaRegistry({ registry: fx.dir, store, cacheDir: path.join(t.dir, "cache") });
+    expect((await publish()).failed).toEqual([]);
+    good = git(fx.dir, "rev-parse", "HEAD^{tree}");
+    const missing = "0123456789abcdef0123456789abcdef01234567";
+    commitFiles(fx.dir, { "B/Bar/Versions.toml": versionsToml([{ version: "1.0.0", tree: fx.barTree }, { version: "1.1.0", tree: missing }]) }, "New version: Bar v1.1.0");
+    const r = await publish();
+    expect(r.failed.map((f) => `${f.package} v${f.version}`)).toEqual(["Bar v1.1.0"]);
+    expect(r.registry.conservative).toBe("held-back");
+    broken = git(fx.dir, "rev-parse", "HEAD^{tree}");
+    server = await startServer({ store, port: 0, log: new PassThrough() });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await fx?.artifactServer.close();
+    t.cleanup();
+  });
+
+  it("a Pkg client outside CI is sent to the commit before it; a CI client gets the newest", async () => {
+    const pkgHeaders = { "Julia-Pkg-Protocol": "1.0", "Julia-CI-Variables": "APPVEYOR=n;CI=n;GITHUB_ACTIONS=n;TRAVIS=n" };
+    expect(await (await fetch(`${server.url}/registries`, { headers: pkgHeaders })).text()).toBe(`/registry/${REGISTRY_UUID}/${good}\n`);
+    const ci = { ...pkgHeaders, "Julia-CI-Variables": "CI=t;GITHUB_ACTIONS=t" };
+    expect(await (await fetch(`${server.url}/registries`, { headers: ci })).text()).toBe(`/registry/${REGISTRY_UUID}/${broken}\n`);
+    // Both registry trees are served; the conservative one names nothing the store lacks.
+    expect((await raw(server.url, `/registry/${REGISTRY_UUID}/${good}`)).status).toBe(200);
+    expect((await raw(server.url, `/registry/${REGISTRY_UUID}/${broken}`)).status).toBe(200);
+    expect((await raw(server.url, `/package/${BAR_UUID}/${fx.barTree}`)).status).toBe(200);
+    expect((await raw(server.url, `/package/${BAR_UUID}/0123456789abcdef0123456789abcdef01234567`)).status).toBe(404);
   });
 });
