@@ -18,6 +18,7 @@ import { isApiTarget, parseApiTarget } from "./path.js";
 import { publishRelease, retireRelease, revertRelease, showRelease } from "./release.js";
 import { ApiError, sendApiError } from "./respond.js";
 import { showMe } from "./user.js";
+import { WriteQueue } from "./write-queue.js";
 
 export interface HexApiOptions {
   store: Store;
@@ -40,6 +41,7 @@ export function createHexApi(options: HexApiOptions): HexApi {
     store: options.store,
     repos: new Map(options.repos.map((r) => [r.repo, { ...r, publicKey: publicKeyOf(r.privateKey) }])),
     auth: new ApiAuth(options.tokens),
+    writes: new WriteQueue(),
     log: options.log ?? (() => undefined),
   };
 
@@ -122,6 +124,10 @@ export function createHexApi(options: HexApiOptions): HexApi {
     claims: isApiTarget,
     async handle(req, res, state) {
       state.route = "api";
+      // A write waits for the store (and for writes queued before it) without a byte on the
+      // wire; the server's idle-socket cut must not end it halfway. Bodies are bounded by the
+      // server's request timeout all the same.
+      if (req.method !== "GET" && req.method !== "HEAD") req.socket.setTimeout(0);
       try {
         return await route(req, res, state);
       } catch (err) {

@@ -42,8 +42,13 @@ export async function readBody(req: IncomingMessage, res: ServerResponse, limit:
       if (done) return;
       size += chunk.length;
       if (size > limit.maxBytes) {
+        // Stop taking the body, but let the 413 out first (it goes with Connection: close);
+        // the socket is cut once it is sent, so the rest is never read.
+        req.pause();
+        chunks.length = 0;
+        res.once("finish", () => req.socket.destroy());
+        res.once("close", () => req.socket.destroy());
         fail(tooBig(limit, size));
-        req.destroy();
         return;
       }
       chunks.push(chunk);

@@ -11,6 +11,7 @@ import { readHexTarball, type HexTarball } from "../hex/tarball.js";
 import { HexRepository } from "../publish/hex-repository.js";
 import type { Store } from "../store/store.js";
 import type { ApiAuth } from "./auth.js";
+import type { WriteQueue } from "./write-queue.js";
 
 export interface PublishRepo {
   repo: string;
@@ -22,6 +23,8 @@ export interface ApiContext {
   store: Store;
   repos: Map<string, PublishRepo>;
   auth: ApiAuth;
+  /** Serialises this server's writes per repository. */
+  writes: WriteQueue;
   log: (line: string) => void;
 }
 

@@ -15,7 +15,7 @@ export async function publishDocs(call: Call, name: string, version: string): Pr
   call.state.tokenName = caller.name;
   const bytes = await readBody(call.req, call.res, { maxBytes: MAX_DOCS_BYTES, field: "tar" });
   try {
-    await publishHexDocs({ store: call.ctx.store, repo: call.repo.repo, privateKey: call.repo.privateKey, name, version, bytes, log: call.ctx.log });
+    await call.ctx.writes.run(call.repo.repo, () => publishHexDocs({ store: call.ctx.store, repo: call.repo.repo, privateKey: call.repo.privateKey, name, version, bytes, log: call.ctx.log }));
   } catch (err) {
     if (err instanceof DocsTarballError) throw new ApiError(422, "Validation error(s)", { tar: err.message });
     throw refusal(err);
@@ -27,7 +27,7 @@ export async function publishDocs(call: Call, name: string, version: string): Pr
 export async function revertDocs(call: Call, name: string, version: string): Promise<number> {
   call.state.tokenName = call.ctx.auth.requireWrite(call.req, call.repo.repo).name;
   try {
-    await revertHexDocs({ store: call.ctx.store, repo: call.repo.repo, privateKey: call.repo.privateKey, name, version, log: call.ctx.log });
+    await call.ctx.writes.run(call.repo.repo, () => revertHexDocs({ store: call.ctx.store, repo: call.repo.repo, privateKey: call.repo.privateKey, name, version, log: call.ctx.log }));
   } catch (err) {
     throw refusal(err);
   }

@@ -26,7 +26,7 @@ export async function publishRelease(call: Call, name: string | undefined): Prom
   const bytes = await readBody(call.req, call.res, { maxBytes: MAX_TARBALL_BYTES, field: "tar" });
   let result;
   try {
-    result = await publishHex({
+    result = await call.ctx.writes.run(repo, () => publishHex({
       store: call.ctx.store,
       repo,
       privateKey: call.repo.privateKey,
@@ -34,7 +34,7 @@ export async function publishRelease(call: Call, name: string | undefined): Prom
       replace: askReplace && mayReplace,
       ...(name !== undefined ? { expectName: name } : {}),
       log: call.ctx.log,
-    });
+    }));
   } catch (err) {
     if (err instanceof ReleaseExistsError) {
       if (askReplace && !mayReplace) throw new ApiError(403, `key ${caller.name} may not replace releases in repository ${repo} (the release is published with sha256 ${err.existingChecksum}; replacing needs replace = ["${repo}"] on the token)`);
@@ -69,7 +69,7 @@ export async function revertRelease(call: Call, name: string, version: string): 
   call.state.tokenName = caller.name;
   let result;
   try {
-    result = await revertHex({ store: call.ctx.store, repo: call.repo.repo, privateKey: call.repo.privateKey, name, version, log: call.ctx.log });
+    result = await call.ctx.writes.run(call.repo.repo, () => revertHex({ store: call.ctx.store, repo: call.repo.repo, privateKey: call.repo.privateKey, name, version, log: call.ctx.log }));
   } catch (err) {
     throw refusal(err);
   }
@@ -102,7 +102,7 @@ export async function retireRelease(call: Call, name: string, version: string, r
     retirement = { reason: reason as RetirementReason, ...(typeof message === "string" && message !== "" ? { message } : {}) };
   }
   try {
-    await retireHex({ store: call.ctx.store, repo: call.repo.repo, privateKey: call.repo.privateKey, name, version, retirement, log: call.ctx.log });
+    await call.ctx.writes.run(call.repo.repo, () => retireHex({ store: call.ctx.store, repo: call.repo.repo, privateKey: call.repo.privateKey, name, version, retirement, log: call.ctx.log }));
   } catch (err) {
     throw refusal(err);
   }

@@ -8,6 +8,7 @@ import type { Store } from "../store/store.js";
 import type { RequestState, ResourceSource } from "./app.js";
 import type { AccessControl } from "./access.js";
 import { withFlavours } from "./browse-flavors.js";
+import { withPublishing } from "./browse-publish.js";
 import { withMirrored } from "./browse-mirrored.js";
 import { bufferEntity, header, type Entity } from "./entity.js";
 import type { Resource } from "./resource-path.js";
@@ -35,6 +36,8 @@ export interface BrowseOptions {
   mirrors: Array<{ name: string; upstream: string }>;
   juliaUpstream?: string;
   log: Logger;
+  /** Repositories with a Hex API write door: the page shows how to publish to them. */
+  publishRepos?: string[];
 }
 
 /**
@@ -57,7 +60,8 @@ export class BrowsePage implements ResourceSource {
     const repos = (await this.repos()).filter((r) => can(`/repos/${r.name}`));
     const mirrors = this.options.mirrors.filter((m) => can(`/repos/${m.name}`));
     const html = render({ base, registries, repos, mirrors, juliaUpstream: this.options.juliaUpstream, tokens: this.options.access.enabled });
-    return bufferEntity(await withFlavours(await withMirrored(html, this.options.store, can), this.options.store, can), "text/html; charset=utf-8", "no-cache");
+    const withHooks = withPublishing(await withMirrored(html, this.options.store, can), this.options.publishRepos, base, can);
+    return bufferEntity(await withFlavours(withHooks, this.options.store, can), "text/html; charset=utf-8", "no-cache");
   }
 
   private async registries(): Promise<RegistrySummary[]> {

@@ -120,6 +120,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       mirrors: (options.hexMirrors ?? []).map((m) => ({ name: m.name, upstream: m.upstream })),
       juliaUpstream: options.julia?.upstream,
       log,
+      publishRepos: options.publishRepos,
     }),
   );
   const app = createApp({

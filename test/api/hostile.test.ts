@@ -146,6 +146,27 @@ describe.each<StoreKind>(["directory", "s3"])("Hex API refusals (%s store)", (ki
     });
   });
 
+  it("a chunked upload that grows past the cap: 413 once it does, and nothing kept", async () => {
+    await writesNothing(async () => {
+      const socket = await openSocket(server.url);
+      const answer = readAnswer(socket);
+      socket.write(requestHead(`${api}/packages/acme_tiny/releases?replace=false`, "POST", { authorization: KEY, "content-type": "application/octet-stream", "transfer-encoding": "chunked" }));
+      const piece = Buffer.alloc(1024 * 1024, 0x61);
+      let answered = false;
+      void answer.then(() => (answered = true), () => (answered = true));
+      for (let sent = 0; sent <= CAP + piece.length && !answered && !socket.destroyed; sent += piece.length) {
+        socket.write(`${piece.length.toString(16)}\r\n`);
+        socket.write(piece);
+        if (!socket.write("\r\n")) await new Promise((r) => socket.once("drain", r).once("close", r));
+      }
+      const res = await answer;
+      expect(res.status).toBe(413);
+      expect(res.headers.connection).toBe("close");
+      expect(String(((res.term as EtfMap).errors as EtfMap).tar)).toContain(`at most ${CAP}`);
+      expect(await closedBy(socket, 10_000)).toBe(true);
+    });
+  });
+
   it("an upload cut off midway (client hangs up after half the body) leaves nothing behind", async () => {
     const next = simpleTarball("acme_tiny", "0.5.0");
     await writesNothing(async () => {

@@ -88,6 +88,8 @@ export interface HexRequest {
   /** As mix on publish: expect 100-continue and connection: close. */
   expectContinue?: boolean;
   connection?: string;
+  /** Another client's user-agent (rebar3_hex). */
+  userAgent?: string;
 }
 
 /** One request as httpc sends it for hex_core. */
@@ -96,7 +98,7 @@ export function hexRequest(url: string, r: HexRequest = {}): Promise<HexResponse
   const body = r.body ?? new Uint8Array(0);
   const headers: Record<string, string> = {
     "content-length": String(body.length),
-    "user-agent": UA,
+    "user-agent": r.userAgent ?? UA,
     te: "",
     host: u.host,
     accept: "application/vnd.hex+erlang",

@@ -109,6 +109,56 @@ describe("serve configuration", () => {
     t.cleanup();
   });
 
+  it("reads [[hex_publish]] (key file or env:), token publish/replace, and their flag forms; refuses what cannot work", () => {
+    const t = tempDir("pkgpub-config-");
+    const priv = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+    writeFileSync(path.join(t.dir, "acme.pem"), priv);
+    writeFileSync(
+      path.join(t.dir, "p.toml"),
+      [
+        '[[hex_publish]]\nrepo = "acme"\nprivate_key = "acme.pem"',
+        '[[hex_publish]]\nrepo = "beta"\nprivate_key = "env:BETA_KEY"',
+        '[[token]]\nname = "ci"\ntoken_env = "CI_TOKEN"\nscopes = ["/repos/acme"]\npublish = ["acme", "beta"]\nreplace = ["acme"]',
+      ].join("\n"),
+    );
+    const env = { BETA_KEY: priv, CI_TOKEN: "ci-token-0123456789" };
+    const c = loadConfig({ config: "p.toml" }, env, t.dir);
+    expect(c.hexPublish.map((h) => h.repo)).toEqual(["acme", "beta"]);
+    for (const h of c.hexPublish) expect(h.privateKey.asymmetricKeyType).toBe("rsa");
+    expect(c.tokens).toEqual([{ name: "ci", token: "ci-token-0123456789", scopes: ["/repos/acme"], publish: ["acme", "beta"], replace: ["acme"] }]);
+
+    // Flag and environment forms: --hex-publish repo=…,private_key=…; publish=/replace= in a token's scopes.
+    const f = loadConfig({ "hex-publish": ["repo=acme,private_key=acme.pem"], token: ["dev:/repos/acme,publish=acme:dev-token-0123456789", "ops:replace=acme:env:CI_TOKEN"] }, env, t.dir);
+    expect(f.hexPublish.map((h) => h.repo)).toEqual(["acme"]);
+    expect(f.tokens).toEqual([
+      { name: "dev", token: "dev-token-0123456789", scopes: ["/repos/acme"], publish: ["acme"], replace: [] },
+      { name: "ops", token: "ci-token-0123456789", scopes: [], publish: ["acme"], replace: ["acme"] },
+    ]);
+    expect(loadConfig({}, { ...env, PKGPUB_HEX_PUBLISH: "repo=acme,private_key=acme.pem; repo=beta,private_key=env:BETA_KEY" }, t.dir).hexPublish.map((h) => h.repo)).toEqual(["acme", "beta"]);
+
+    const attempt = (flags: Record<string, string | string[]>, e: NodeJS.ProcessEnv = env) => {
+      try {
+        loadConfig(flags, e, t.dir);
+        return "";
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    writeFileSync(path.join(t.dir, "r.toml"), '[[hex_publish]]\nrepo = "acme"\nprivate_key = "acme.pem"\n[[token]]\nname = "ci"\ntoken = "ci-token-0123456789"\npublish = ["acme"]\nreplace = ["beta"]\n');
+    expect(attempt({ config: "r.toml" })).toMatch(/token.*every repository in replace must also be in publish/);
+    expect(attempt({ "hex-publish": ["repo=acme,private_key=acme.pem"], token: ["ci:publish=beta:ci-token-0123456789"] })).toMatch(/token ci: publish names beta, which has no \[\[hex_publish\]\] entry/);
+    expect(attempt({ "hex-publish": ["repo=acme,private_key=env:NOPE"] })).toMatch(/hex_publish\[0\]\.private_key: the environment variable NOPE is not set/);
+    expect(attempt({ "hex-publish": ["repo=acme,private_key=missing.pem"] })).toMatch(/hex_publish\[0\]\.private_key: cannot read missing\.pem/);
+    const inline = attempt({ "hex-publish": [`repo=acme,private_key=${priv.split("\n")[0]}`] });
+    expect(inline).toMatch(/hex_publish\[0\]\.private_key: takes a PEM file path or env:VAR/);
+    expect(attempt({ "hex-publish": ["repo=Acme!,private_key=acme.pem"] })).toMatch(/hex_publish\[0\]\.repo/);
+    expect(attempt({ "hex-publish": ["repo=acme,private_key=acme.pem", "repo=acme,private_key=acme.pem"] })).toMatch(/hex_publish: the repository "acme" is listed twice/);
+    // A key's text never shows in an error.
+    writeFileSync(path.join(t.dir, "notakey.pem"), "not a key at all 0123456789");
+    expect(attempt({ "hex-publish": ["repo=acme,private_key=notakey.pem"] })).not.toContain("0123456789");
+    t.cleanup();
+  });
+
   it("makes `pkgpub serve` exit 2 with the key named", async () => {
     const res = await runCli(["serve", "--port", "x"], { PATH: process.env.PATH });
     expect(res.code).toBe(2);
