@@ -1,10 +1,11 @@
 // The App's HTTP server: Probot's webhook middleware (signature checked on every delivery) on
-// node:http, plus /healthz. Refuses to start without a real webhook secret.
+// node:http, plus /health (and /healthz). Refuses to start without a real webhook secret.
 
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createNodeMiddleware, Probot, ProbotOctokit } from "probot";
 import { listen } from "../net/listen.js";
+import { pushPayloadProblem, readBody } from "./webhook-body.js";
 import { createPkgpubApp, type AppDeps, type PkgpubApp } from "./app.js";
 import { reconcileInstallations } from "./app-reconcile.js";
 import type { ReconcileReport } from "./reconcile.js";
@@ -65,11 +66,34 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
       req.resume();
       return;
     }
-    if (req.method === "GET" && req.url === "/healthz") {
+    if (req.method === "GET" && (req.url === "/health" || req.url === "/healthz")) {
       res.writeHead(200, { "content-type": "text/plain" }).end(`ok ${app.queue.size} queued\n`);
       return;
     }
-    void middleware(req, res, () => res.writeHead(404, { "content-type": "text/plain" }).end("not found\n"));
+    const notFound = () => res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+    if (req.method === "POST" && req.url?.split("?")[0] === webhookPath) {
+      void (async () => {
+        const body = await readBody(req, MAX_WEBHOOK_BYTES);
+        if (body === null) {
+          res.writeHead(413, { "content-type": "text/plain", connection: "close" }).end(`webhook bodies are limited to ${MAX_WEBHOOK_BYTES} bytes\n`);
+          return;
+        }
+        const header = (name: string) => (typeof req.headers[name] === "string" ? (req.headers[name] as string) : undefined);
+        const problem = pushPayloadProblem(body, header("x-github-event"), header("x-hub-signature-256"), secret);
+        if (problem) {
+          probot.log.warn(`delivery ${header("x-github-delivery") ?? "?"}: ${problem}`);
+          res.writeHead(400, { "content-type": "application/json" }).end(`${JSON.stringify({ error: problem })}\n`);
+          return;
+        }
+        // Probot's middleware takes an already-read body as a string.
+        (req as typeof req & { body?: string }).body = body;
+        await middleware(req, res, notFound);
+      })().catch(() => {
+        if (!res.headersSent) res.writeHead(400, { "content-type": "text/plain" }).end("unreadable webhook body\n");
+      });
+      return;
+    }
+    void middleware(req, res, notFound);
   });
   await listen(server, options.port ?? 3000, options.host ?? "127.0.0.1", { portSettings: "--port <n> or PORT", hostSettings: "--host or HOST" });
   const { port } = server.address() as AddressInfo;
