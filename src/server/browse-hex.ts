@@ -36,11 +36,12 @@ export class HexDescriptions {
 
   constructor(private readonly store: Store) {}
 
-  async of(repo: string, name: string, version: string): Promise<string> {
+  /** etag: the tarball's, when a listing already gave it (saves a HEAD per package per page). */
+  async of(repo: string, name: string, version: string, etag?: string): Promise<string> {
     const key = `repos/${repo}/tarballs/${name}-${version}.tar`;
-    const info = await this.store.head(key);
-    if (!info) return "";
-    const id = `${key} ${info.etag}`;
+    const tag = etag ?? (await this.store.head(key))?.etag;
+    if (tag === undefined) return "";
+    const id = `${key} ${tag}`;
     const hit = this.known.get(id);
     if (hit !== undefined) return hit;
     let description = "";

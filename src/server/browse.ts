@@ -32,6 +32,8 @@ interface RepoSummary {
   packages: Map<string, string[]>;
   /** Package name → description of its suggested release (from the tarball's metadata.config). */
   descriptions: Map<string, string>;
+  /** Tarball file name → etag, from the listing. */
+  etags: Map<string, string>;
 }
 
 export interface BrowseOptions {
@@ -129,10 +131,10 @@ export class BrowsePage implements ResourceSource {
     const repos = new Map<string, RepoSummary>();
     const repo = (name: string) => {
       let r = repos.get(name);
-      if (!r) repos.set(name, (r = { name, packages: new Map(), descriptions: new Map() }));
+      if (!r) repos.set(name, (r = { name, packages: new Map(), descriptions: new Map(), etags: new Map() }));
       return r;
     };
-    for await (const { key } of this.options.store.list("repos/")) {
+    for await (const { key, etag } of this.options.store.list("repos/")) {
       const parts = key.split("/");
       if (parts.length === 3 && parts[2] === "public_key") repo(parts[1]!);
       if (parts.length === 4 && parts[2] === "packages") {
@@ -143,6 +145,7 @@ export class BrowsePage implements ResourceSource {
         const m = /^([a-z][a-z0-9_]*)-(.+)\.tar$/.exec(parts[3]!);
         if (!m) continue;
         const r = repo(parts[1]!);
+        r.etags.set(parts[3]!, etag);
         const list = r.packages.get(m[1]!) ?? [];
         list.push(m[2]!);
         r.packages.set(m[1]!, list);
@@ -153,7 +156,7 @@ export class BrowsePage implements ResourceSource {
       if (obj) r.publicKey = (await collect(obj.body)).toString("utf8").trim();
       for (const [name, versions] of r.packages) {
         const v = suggestedVersion(versions);
-        if (v) r.descriptions.set(name, await this.descriptions.of(r.name, name, v));
+        if (v) r.descriptions.set(name, await this.descriptions.of(r.name, name, v, r.etags.get(`${name}-${v}.tar`)));
       }
     }
     return [...repos.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
