@@ -92,7 +92,8 @@ function forVersion(s: Sections, version: string): Map<string, unknown> {
   return out;
 }
 
-export function renderJuliaPackage(v: JuliaPackageView, base: string, chosen: string | null): string {
+/** known: uuid → name of the packages in the same registry, whose pages a dependency links to. */
+export function renderJuliaPackage(v: JuliaPackageView, base: string, chosen: string | null, known: ReadonlyMap<string, string> = new Map()): string {
   const out: string[] = [];
   const name = v.info.name;
   out.push(`<p class="muted"><a href="/#julia">Julia registry ${esc(v.registry.name ?? v.registry.uuid)}</a></p>`);
@@ -117,7 +118,8 @@ export function renderJuliaPackage(v: JuliaPackageView, base: string, chosen: st
       out.push(`<table><thead><tr><th>package</th><th>compat</th><th>uuid</th></tr></thead><tbody>`);
       for (const [dep, uuid] of [...deps].sort(([a], [b]) => (a < b ? -1 : 1))) {
         const c = compat.get(dep);
-        out.push(`<tr><td><code>${esc(dep)}</code></td><td><code>${esc(c === undefined ? "any" : Array.isArray(c) ? c.join(", ") : c)}</code></td><td><code>${esc(uuid)}</code></td></tr>`);
+        const name = known.get(String(uuid)) === dep ? `<a href="/browse/julia/${esc(v.registry.uuid)}/${esc(dep)}">${esc(dep)}</a>` : esc(dep);
+        out.push(`<tr><td><code>${name}</code></td><td><code>${esc(c === undefined ? "any" : Array.isArray(c) ? c.join(", ") : c)}</code></td><td><code>${esc(uuid)}</code></td></tr>`);
       }
       out.push(`</tbody></table>`);
     }

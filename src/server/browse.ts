@@ -90,7 +90,7 @@ export class BrowsePage implements ResourceSource {
     if (!registry || !entry) throw new HttpError(404, `no package ${r.name} in registry ${r.scope}`);
     const view = await loadJuliaPackage(this.options.store, registry, entry.path);
     if (!view) throw new HttpError(404, `no package ${r.name} in registry ${r.scope}`);
-    return renderJuliaPackage(view, base, version);
+    return renderJuliaPackage(view, base, version, new Map(registry.packages.map((p) => [p.uuid, p.name])));
   }
 
   private async registries(): Promise<RegistrySummary[]> {

@@ -163,6 +163,7 @@ describe("the browse pages", () => {
     expect(text).toContain(`Checksum (git tree hash) ${"b".repeat(40)}`);
     expect(text).toMatch(/Gadgets\s+0\.3\s+66666666-7777-4888-8999-000000000000/);
     expect(text).toContain("Julia: 1.6.0-1");
+    expect(res.body.toString()).toContain(`<a href="/browse/julia/${REG}/Gadgets">Gadgets</a>`);
     expect(text).toMatch(/1\.3\.0\s+yanked/);
     expect(text).toMatch(new RegExp(`1\\.2\\.0\\s+${new Date().toISOString().slice(0, 10)}`));
     const old = visible((await raw(url, `/browse/julia/${REG}/Widgets?v=1.0.0`)).body.toString());
