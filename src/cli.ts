@@ -19,6 +19,13 @@ const COMMANDS: Array<{ path: string[]; summary: string; load: Loader }> = [
   { path: ["app"], summary: "run the GitHub App (Probot) webhook server", load: async () => (await import("./cli/app.js")).default },
 ];
 
+/** What each command group is for, the first line of `pkgpub <group> --help`. */
+const GROUPS: Record<string, string> = {
+  julia: "publish Julia registries and register Julia packages",
+  hex: "sign and publish Hex repositories",
+  mirror: "copy what lock files pin from an upstream into the store",
+};
+
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.path.join(" ").length));
   const lines = COMMANDS.map((c) => `  pkgpub ${c.path.join(" ").padEnd(width)}  ${c.summary}`);
@@ -55,7 +62,7 @@ export async function main(argv: string[], ctx: Partial<CliContext> = {}): Promi
     // A command group ("pkgpub mirror --help"): its commands, each with its own --help.
     const group = COMMANDS.filter((c) => c.path[0] === argv[0]);
     const width = Math.max(...group.map((c) => c.path.join(" ").length));
-    io.stdout.write(`${group.map((c) => `  pkgpub ${c.path.join(" ").padEnd(width)}  ${c.summary}`).join("\n")}\n\nRun \`pkgpub ${argv[0]} <command> --help\` for a command's flags.\n`);
+    io.stdout.write(`pkgpub ${argv[0]}: ${GROUPS[argv[0]!] ?? "commands"}\n\nUsage:\n${group.map((c) => `  pkgpub ${c.path.join(" ").padEnd(width)}  ${c.summary}`).join("\n")}\n\nRun \`pkgpub ${argv[0]} <command> --help\` for a command's flags.\n`);
     return argv.length === 1 ? 2 : 0;
   }
   if (!entry) {

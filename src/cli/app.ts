@@ -3,7 +3,12 @@ import { readFile } from "node:fs/promises";
 import { defaultPublishers } from "../github/default-publishers.js";
 import { hexKeyFromEnv, storeResolver } from "../github/environment.js";
 import { startAppServer } from "../github/server.js";
-import { parseFlags, type Command } from "./command.js";
+import { pemShapeProblem } from "../bytes/pem-shape.js";
+import { parsePort } from "../net/listen.js";
+import { parseFlags, UsageError, type Command } from "./command.js";
+
+const HOW_TO_GET_CREDENTIALS =
+  "Create the App on GitHub (Settings > Developer settings > GitHub Apps > New GitHub App, with the permissions and events of app.yml), then set APP_ID, PRIVATE_KEY_PATH (the .pem from \"Generate a private key\") and WEBHOOK_SECRET (the secret you gave the App).";
 
 const help = `pkgpub app: run the GitHub App (Probot) webhook server
 
@@ -43,22 +48,31 @@ const command: Command = {
   async run(argv, ctx) {
     const { values } = parseFlags(argv, { port: { type: "string" }, host: { type: "string" } });
     const env = ctx.env;
-    if (!env.APP_ID) throw new Error("APP_ID is not set");
-    const privateKey = env.PRIVATE_KEY ?? (env.PRIVATE_KEY_PATH ? await readFile(env.PRIVATE_KEY_PATH, "utf8") : undefined);
-    if (!privateKey) throw new Error("PRIVATE_KEY or PRIVATE_KEY_PATH is not set");
-    // Fail at start, not at the first GitHub call; the message never repeats the key.
+    let port: number;
     try {
-      createPrivateKey(privateKey.includes("\\n") ? privateKey.replace(/\\n/g, "\n") : privateKey);
+      port = parsePort(values.port ?? env.PORT ?? "3000", values.port !== undefined ? "--port" : "PORT");
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const host = values.host ?? env.HOST ?? "127.0.0.1";
+    if (!env.APP_ID) throw new Error(`APP_ID is not set. ${HOW_TO_GET_CREDENTIALS}`);
+    const privateKey = env.PRIVATE_KEY ?? (env.PRIVATE_KEY_PATH ? await readFile(env.PRIVATE_KEY_PATH, "utf8") : undefined);
+    if (!privateKey) throw new Error(`PRIVATE_KEY or PRIVATE_KEY_PATH is not set. ${HOW_TO_GET_CREDENTIALS}`);
+    // Fail at start, not at the first GitHub call; the message never repeats the key.
+    const pem = privateKey.includes("\\n") ? privateKey.replace(/\\n/g, "\n") : privateKey;
+    try {
+      createPrivateKey(pem);
     } catch {
-      throw new Error(`${env.PRIVATE_KEY ? "PRIVATE_KEY" : "PRIVATE_KEY_PATH"} is not a PEM private key (the App's key from its GitHub settings page)`);
+      const problem = pemShapeProblem(pem);
+      throw new Error(`${env.PRIVATE_KEY ? "PRIVATE_KEY" : `PRIVATE_KEY_PATH (${env.PRIVATE_KEY_PATH})`} is not a PEM private key${problem ? `: ${problem}` : ""} (the App's key: "Generate a private key" on the App's GitHub settings page)`);
     }
     const server = await startAppServer({
       appId: env.APP_ID,
       privateKey,
       webhookSecret: env.WEBHOOK_SECRET,
       baseUrl: env.GITHUB_API_URL,
-      port: Number(values.port ?? env.PORT ?? 3000),
-      host: values.host ?? env.HOST ?? "127.0.0.1",
+      port,
+      host,
       logLevel: (env.LOG_LEVEL as "info" | undefined) ?? "info",
       reconcileMinutes: Number(env.PKGPUB_RECONCILE_MINUTES ?? 60),
       deps: {

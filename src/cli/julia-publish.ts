@@ -29,7 +29,7 @@ Options:
   --full             look at every package, not only those changed since the published tree
   --concurrency <n>  package repositories processed at once (default 2)
   --cache-dir <dir>  where clones of remote repositories are kept
-                     (default: $PKGPUB_CACHE_DIR or ~/.cache/pkgpub/git)
+                     (default: $PKGPUB_GIT_CACHE_DIR or ~/.cache/pkgpub/git)
   --http-auth-file <f>  per-host credentials for artifact downloads (TOML [[http_auth]];
                      default $PKGPUB_HTTP_AUTH_FILE); PKGPUB_HTTP_AUTH=host=bearer:TOKEN;…
                      adds more (see docs/mirror.md). Secrets are never printed.
@@ -78,7 +78,8 @@ const command: Command = {
     say(
       `published ${r.name} ${r.uuid} tree ${r.tree} (commit ${r.commit.slice(0, 12)}) to ${store.description}: ` +
         `${report.built.length} objects written, ${report.skipped} versions already present, ${report.failed.length} failed; ` +
-        `registries ${r.pointer === "moved" ? "updated" : r.pointer === "unchanged" ? "unchanged" : "left at a newer commit"}`,
+        `registries ${r.pointer === "moved" ? "updated" : r.pointer === "unchanged" ? "unchanged" : "left at a newer commit"}, ` +
+        `registries.conservative ${r.conservative === "moved" ? "updated" : r.conservative === "unchanged" ? "unchanged" : r.conservative === "held-back" ? "held back (not every version is stored)" : "left at a newer commit"}`,
     );
     for (const f of report.failed) {
       ctx.stderr.write(`failed: ${f.package}${f.version ? ` v${f.version}` : ""}: ${f.reason}\n`);

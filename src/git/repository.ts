@@ -4,11 +4,12 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { CatFile, CatFileSequence } from "./cat-file.js";
-import { redactSecrets } from "./redact.js";
+import { refuseOptionLike } from "./option-guard.js";
+import { redactSecrets, stripCredentials } from "./redact.js";
 import { GitError, gitText, runGit } from "./run-git.js";
 
 export interface OpenOptions {
-  /** Where clones of remote repositories are kept (PKGPUB_CACHE_DIR, else ~/.cache/pkgpub/git). */
+  /** Where clones of remote repositories are kept (PKGPUB_GIT_CACHE_DIR, else ~/.cache/pkgpub/git). */
   cacheDir?: string;
   env?: NodeJS.ProcessEnv;
   /** Fetch an existing clone before use (registries: to see the newest commit). */
@@ -62,8 +63,9 @@ export class GitRepository {
   static async open(spec: string, options: OpenOptions = {}): Promise<GitRepository> {
     const env = options.env;
     const display = redactSecrets(spec);
+    refuseOptionLike(spec, "repository");
     if (isRemote(spec)) {
-      const cacheDir = options.cacheDir ?? env?.PKGPUB_CACHE_DIR ?? process.env.PKGPUB_CACHE_DIR ?? path.join(os.homedir(), ".cache/pkgpub/git");
+      const cacheDir = options.cacheDir ?? env?.PKGPUB_GIT_CACHE_DIR ?? process.env.PKGPUB_GIT_CACHE_DIR ?? path.join(os.homedir(), ".cache/pkgpub/git");
       const dir = path.join(path.resolve(cacheDir), createHash("sha256").update(stripCredentials(spec)).digest("hex").slice(0, 24) + ".git");
       const repo = new GitRepository(dir, display, spec, env);
       if (!existsSync(dir)) await repo.cloneMirror(dir);
@@ -94,9 +96,9 @@ export class GitRepository {
     await mkdir(path.dirname(dir), { recursive: true });
     const tmp = `${dir}.tmp-${randomBytes(6).toString("hex")}`;
     try {
-      await runGit(["clone", "--quiet", "--mirror", this.remote!, tmp], { env: this.env });
+      await runGit(["clone", "--quiet", "--mirror", "--", this.remote!, tmp], { env: this.env });
       // Keep no credentials on disk: later fetches pass the URL again.
-      await runGit(["--git-dir", tmp, "remote", "set-url", "origin", stripCredentials(this.remote!)], { env: this.env });
+      await runGit(["--git-dir", tmp, "remote", "set-url", "--", "origin", stripCredentials(this.remote!)], { env: this.env });
       await rename(tmp, dir).catch(async (err) => {
         if (existsSync(dir)) return; // another publisher cloned it first
         throw err;
@@ -113,7 +115,7 @@ export class GitRepository {
   async fetch(): Promise<void> {
     if (!this.remote) return;
     try {
-      await runGit(["--git-dir", this.gitDir, "fetch", "--quiet", "--prune", "--force", this.remote, "+refs/*:refs/*"], { env: this.env });
+      await runGit(["--git-dir", this.gitDir, "fetch", "--quiet", "--prune", "--force", "--", this.remote, "+refs/*:refs/*"], { env: this.env });
       this.fetched = true;
     } catch (err) {
       throw new Error(`cannot fetch ${this.display}: ${err instanceof Error ? err.message : String(err)}`);
@@ -122,10 +124,11 @@ export class GitRepository {
 
   /** The commit a ref names: a branch, tag or commit id; the default branch when omitted. */
   async resolveCommit(ref?: string): Promise<string> {
+    if (ref?.startsWith("-")) throw new Error(`repository ${this.display}: ref ${JSON.stringify(ref)} begins with "-"`);
     const candidates = ref === undefined ? ["HEAD"] : [`refs/heads/${ref}`, `refs/tags/${ref}`, ref];
     for (const c of candidates) {
       try {
-        return await this.gitLine(["rev-parse", "--verify", "--quiet", `${c}^{commit}`]);
+        return await this.gitLine(["rev-parse", "--verify", "--quiet", "--end-of-options", `${c}^{commit}`]);
       } catch {
         // try the next spelling
       }
@@ -135,7 +138,7 @@ export class GitRepository {
 
   async treeOf(commitish: string, subdir?: string): Promise<string> {
     const spec = subdir ? `${commitish}:${subdir}` : `${commitish}^{tree}`;
-    return this.gitLine(["rev-parse", "--verify", spec]);
+    return this.gitLine(["rev-parse", "--verify", "--end-of-options", spec]);
   }
 
   async hasObject(hash: string, type: "tree" | "commit" | "blob"): Promise<boolean> {
@@ -228,7 +231,7 @@ export class GitRepository {
   async readFileAt(treeish: string, file: string): Promise<Buffer | null> {
     let hash: string;
     try {
-      hash = await this.gitLine(["rev-parse", "--verify", "--quiet", `${treeish}:${file}`]);
+      hash = await this.gitLine(["rev-parse", "--verify", "--quiet", "--end-of-options", `${treeish}:${file}`]);
     } catch {
       return null;
     }
@@ -253,9 +256,6 @@ function parseLsTree(out: Buffer): TreeListingEntry[] {
 }
 
 export function isRemote(spec: string): boolean {
-  return /^(https?|ssh|git):\/\//i.test(spec) || /^[^/\s]+@[^/\s]+:/.test(spec);
+  return /^(https?|ssh|git):\/\//i.test(spec) || /^[^-/\s][^/\s]*@[^/\s]+:/.test(spec);
 }
 
-export function stripCredentials(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/i, "$1");
-}

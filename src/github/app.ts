@@ -13,7 +13,7 @@ export const CHECK_NAME = "pkgpub";
 export const CONFIG_FILE = "pkgpub.yml";
 
 export type AppDeps = Omit<JobDeps, "gitEnv" | "openPullRequest" | "log"> & {
-  /** Base environment for git (PATH, HOME, PKGPUB_CACHE_DIR); the token is added per job. */
+  /** Base environment for git (PATH, HOME, PKGPUB_GIT_CACHE_DIR); the token is added per job. */
   env?: NodeJS.ProcessEnv;
 };
 

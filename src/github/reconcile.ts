@@ -55,7 +55,7 @@ const VERSION_TAG = /^(?:[A-Za-z_][A-Za-z0-9_]*-)?v(\d+\.\d+\.\d+(?:[-+][0-9A-Za
 
 /** The repository's release tags, oldest version first. */
 export async function versionTags(url: string, gitEnv?: NodeJS.ProcessEnv): Promise<string[]> {
-  const out = await gitText(["ls-remote", "--tags", "--refs", url], { env: gitEnv });
+  const out = await gitText(["ls-remote", "--tags", "--refs", "--", url], { env: gitEnv });
   const tags = out
     .split("\n")
     .map((line) => line.split("\t")[1]?.replace(/^refs\/tags\//, ""))

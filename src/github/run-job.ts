@@ -70,6 +70,7 @@ async function publishRegistry(job: { registry: string; branch?: string; commit:
     `- objects written: ${report.built.length}${listKeys(report.built)}`,
     `- versions already in the store: ${report.skipped}`,
     `- registries pointer: ${report.registry.pointer}`,
+    `- registries.conservative pointer: ${report.registry.conservative}`,
   ];
   if (report.failed.length) {
     lines.push(`- **failed**: ${report.failed.length}`, ...report.failed.map((f) => `  - ${f.package}${f.version ? ` v${f.version}` : ""}: ${f.reason}`));
@@ -162,6 +163,6 @@ export function hexOutcome(repo: string, out: HexPublishOutcome, from: string, s
 }
 
 async function defaultBranchOf(registry: string, deps: JobDeps): Promise<string> {
-  const out = await gitText(["ls-remote", "--symref", registry, "HEAD"], { env: deps.gitEnv });
+  const out = await gitText(["ls-remote", "--symref", "--", registry, "HEAD"], { env: deps.gitEnv });
   return /ref: refs\/heads\/(\S+)\s+HEAD/.exec(out)?.[1] ?? "main";
 }

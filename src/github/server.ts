@@ -4,6 +4,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createNodeMiddleware, Probot, ProbotOctokit } from "probot";
+import { listen } from "../net/listen.js";
 import { createPkgpubApp, type AppDeps, type PkgpubApp } from "./app.js";
 import { reconcileInstallations } from "./app-reconcile.js";
 import type { ReconcileReport } from "./reconcile.js";
@@ -70,10 +71,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     }
     void middleware(req, res, () => res.writeHead(404, { "content-type": "text/plain" }).end("not found\n"));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 3000, options.host ?? "127.0.0.1", () => resolve());
-  });
+  await listen(server, options.port ?? 3000, options.host ?? "127.0.0.1", { portSettings: "--port <n> or PORT", hostSettings: "--host or HOST" });
   const { port } = server.address() as AddressInfo;
   const log = probot.log.child({ name: "reconcile" });
   let running: Promise<ReconcileReport> | undefined;

@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
+import { pemShapeProblem } from "../bytes/pem-shape.js";
 import { decodeSigned, encodeSigned } from "./messages.js";
 
 /**
@@ -48,7 +49,8 @@ export function parsePrivateKey(pem: string, source: string): KeyObject {
   try {
     key = createPrivateKey({ key: pem, format: "pem" });
   } catch {
-    throw new KeyError(`${source}: not a PEM private key (expected "BEGIN RSA PRIVATE KEY" or "BEGIN PRIVATE KEY")`);
+    const problem = pemShapeProblem(pem);
+    throw new KeyError(`${source}: not a PEM private key${problem ? `: ${problem}` : ""} (expected "BEGIN RSA PRIVATE KEY" or "BEGIN PRIVATE KEY")`);
   }
   if (key.asymmetricKeyType !== "rsa") throw new KeyError(`${source}: the key is ${key.asymmetricKeyType}, Hex clients need RSA`);
   return key;
@@ -60,7 +62,8 @@ export function parsePublicKey(pem: string, source: string): KeyObject {
   try {
     key = createPublicKey({ key: pem, format: "pem" });
   } catch {
-    throw new KeyError(`${source}: not a PEM public key (expected "BEGIN PUBLIC KEY" or "BEGIN RSA PUBLIC KEY")`);
+    const problem = pemShapeProblem(pem);
+    throw new KeyError(`${source}: not a PEM public key${problem ? `: ${problem}` : ""} (expected "BEGIN PUBLIC KEY" or "BEGIN RSA PUBLIC KEY")`);
   }
   if (key.asymmetricKeyType !== "rsa") throw new KeyError(`${source}: the key is ${key.asymmetricKeyType}, Hex clients need RSA`);
   return key;

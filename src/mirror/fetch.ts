@@ -21,9 +21,9 @@ export class MirrorFetchError extends Error {
   override name = "MirrorFetchError";
 }
 
-/** The URL for messages: without user:password@ should one have been given in it. */
+/** The URL for messages: without user:password@ (up to the authority's last @) or a query string. */
 function shown(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1");
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1").replace(/\?[^#]*/, "");
 }
 
 async function get(rawUrl: string, options: MirrorFetchOptions, signal: AbortSignal): Promise<Response | null> {

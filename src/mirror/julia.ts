@@ -12,7 +12,7 @@ import type { HttpAuth } from "../net/http-auth.js";
 import { gunzipFile } from "../publish/gzip-file.js";
 import { mirrorArtifact } from "../publish/julia-artifact.js";
 import { verifyTarball } from "../publish/julia-tarball.js";
-import { setRegistryLine, type PointerOutcome } from "../publish/registries-pointer.js";
+import { CONSERVATIVE_KEY, setRegistryLine, type PointerOutcome } from "../publish/registries-pointer.js";
 import { putOnce } from "../store/put-once.js";
 import type { Store } from "../store/store.js";
 import { fetchBytes, fetchToFile, joinUrl, type MirrorFetchOptions } from "./fetch.js";
@@ -170,6 +170,9 @@ export async function mirrorJulia(options: JuliaMirrorOptions): Promise<JuliaMir
         const pointer = await setRegistryLine(store, uuid, tree, async (published) =>
           record.registries.some((r) => r.uuid === uuid && r.tree === published) ? "replace" : "keep",
         );
+        // A mirror holds what lock files name, never all of a registry: its line goes in both
+        // flavours, or default (conservative) clients of a store with its own registries lose it.
+        if (pointer !== "kept-newer") await setRegistryLine(store, uuid, tree, async (published) => (record.registries.some((r) => r.uuid === uuid && r.tree === published) ? "replace" : "keep"), 1000, CONSERVATIVE_KEY);
         if (pointer === "moved") report.written.push(`registries (${info.name})`);
         if (pointer === "kept-newer") report.notes.push(`registry ${info.name} (${uuid}): the store publishes its own tree for this uuid; kept, the upstream's tree is stored but not listed`);
         else registries.push({ name: info.name, uuid, tree, upstream: options.upstream });

@@ -12,6 +12,7 @@ import { mirrorArtifact, type ArtifactLimits } from "./julia-artifact.js";
 import { buildTreeTarball } from "./julia-tarball.js";
 import { scanRegistry, type PackageWork, type ScanReport } from "./julia-scan.js";
 import { moveRegistryPointer, type PointerOutcome } from "./registries-pointer.js";
+import { moveConservativePointer, type ConservativeOutcome } from "./julia-conservative.js";
 
 export interface JuliaPublishOptions {
   /** Path, file:// or git URL of the registry repository. */
@@ -22,7 +23,7 @@ export interface JuliaPublishOptions {
   ref?: string;
   store: Store;
   log?: (line: string) => void;
-  /** Environment for git (credentials helpers, PKGPUB_CACHE_DIR). */
+  /** Environment for git (credentials helpers, PKGPUB_GIT_CACHE_DIR). */
   gitEnv?: NodeJS.ProcessEnv;
   cacheDir?: string;
   /** Replace a published registry pointer that is not an ancestor of this commit. */
@@ -51,7 +52,8 @@ export interface VersionFailure {
 }
 
 export interface JuliaPublishReport {
-  registry: { name: string; uuid: string; commit: string; tree: string; pointer: PointerOutcome };
+  /** `pointer` is the eager `registries` line; `conservative` that of `registries.conservative`. */
+  registry: { name: string; uuid: string; commit: string; tree: string; pointer: PointerOutcome; conservative: ConservativeOutcome };
   /** Keys written by this run. */
   built: string[];
   /** Versions looked at and already in the store. */
@@ -132,7 +134,11 @@ export async function publishJuliaRegistry(options: JuliaPublishOptions): Promis
     const pointer = await moveRegistryPointer(store, info.uuid, tree, registry, commit, options.force ?? false);
     if (pointer === "moved") built.push("registries");
     if (pointer === "kept-newer") log(`registries already names a newer commit's tree for ${info.name}; left as it is`);
-    return { registry: { name: info.name, uuid: info.uuid, commit, tree, pointer }, built, skipped, failed, scan: scan.report };
+    // After the eager pointer: the conservative one lags behind it, never runs ahead.
+    const conservative = await moveConservativePointer({ store, registry, uuid: info.uuid, tree, commit, force: options.force ?? false, scan, anyFailed: failed.length > 0, log });
+    if (conservative === "moved") built.push("registries.conservative");
+    if (conservative === "held-back" && failed.length > 0) log(`registries.conservative left as it was: ${failed.length} versions failed`);
+    return { registry: { name: info.name, uuid: info.uuid, commit, tree, pointer, conservative }, built, skipped, failed, scan: scan.report };
   } finally {
     registry.close();
     for (const r of repos.values()) r.then((repo) => repo.close(), () => undefined);

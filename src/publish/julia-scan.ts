@@ -14,7 +14,7 @@ import {
   type VersionInfo,
 } from "../julia/registry-toml.js";
 import type { Store } from "../store/store.js";
-import { readPublishedTrees } from "./registries-pointer.js";
+import { readPublishedTrees, REGISTRIES_KEY } from "./registries-pointer.js";
 
 export interface PackageWork {
   info: PackageInfo;
@@ -56,9 +56,18 @@ const LIST_PER_PACKAGE_UP_TO = 200;
 
 /**
  * Scans the registry tree: incrementally when the store publishes an older tree of the same
- * registry that the repository has, else (or when `full`) every package.
+ * registry that the repository has, else (or when `full`) every package. `pointerKey` is the
+ * listing whose tree is compared against (the conservative one when certifying a commit).
  */
-export async function scanRegistry(registry: GitRepository, tree: string, commit: string, store: Store, full: boolean, log: (line: string) => void): Promise<Scan> {
+export async function scanRegistry(
+  registry: GitRepository,
+  tree: string,
+  commit: string,
+  store: Store,
+  full: boolean,
+  log: (line: string) => void,
+  pointerKey = REGISTRIES_KEY,
+): Promise<Scan> {
   const start = { ...registry.counts };
   const finish = (scan: Omit<Scan, "report">, report: Omit<ScanReport, "gitObjects" | "gitCommands">): Scan => ({
     ...scan,
@@ -76,7 +85,7 @@ export async function scanRegistry(registry: GitRepository, tree: string, commit
     return finish({ name, uuid, ...result }, { mode: "full", reason, packages: result.packages });
   };
   if (full) return fullScan("--full");
-  const since = (await readPublishedTrees(store)).get(uuid);
+  const since = (await readPublishedTrees(store, pointerKey)).get(uuid);
   if (since === undefined) return fullScan("the store publishes no tree of this registry yet");
   if (since === tree) {
     log(`registry ${name} (${uuid}) at ${commit.slice(0, 12)}: the store already publishes this tree`);

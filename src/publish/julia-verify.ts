@@ -10,7 +10,7 @@ import {
 import { scanTar } from "../julia/tar-tree-hash.js";
 import { PACKAGE_RULES, REGISTRY_RULES, type TreeHashRules } from "../julia/tree-model.js";
 import type { Store } from "../store/store.js";
-import { REGISTRIES_KEY } from "./registries-pointer.js";
+import { CONSERVATIVE_KEY, REGISTRIES_KEY } from "./registries-pointer.js";
 
 export interface VerifyReport {
   checked: number;
@@ -59,19 +59,27 @@ async function checkTarball(
   }
 }
 
+async function listedTrees(store: Store): Promise<Array<[string, string]>> {
+  const out = new Map<string, [string, string]>();
+  for (const key of [REGISTRIES_KEY, CONSERVATIVE_KEY]) {
+    const obj = await store.get(key);
+    if (!obj) continue;
+    const parts: Buffer[] = [];
+    for await (const c of obj.body) parts.push(c as Buffer);
+    for (const [uuid, tree] of parseRegistries(Buffer.concat(parts).toString("utf8"))) out.set(`${uuid}/${tree}`, [uuid, tree]);
+  }
+  return [...out.values()];
+}
+
 /**
- * Checks every object the store's `registries` names, down to artifacts: present, readable,
- * and with the tree hash Pkg will compute.
+ * Checks every object the store's `registries` and `registries.conservative` name, down to
+ * artifacts: present, readable, and with the tree hash Pkg will compute.
  */
 export async function verifyJuliaStore(store: Store, log: (line: string) => void = () => undefined): Promise<VerifyReport> {
   const problems: string[] = [];
   let checked = 0;
-  const obj = await store.get(REGISTRIES_KEY);
-  if (!obj) return { checked, problems };
-  const parts: Buffer[] = [];
-  for await (const c of obj.body) parts.push(c as Buffer);
   const artifactsSeen = new Set<string>();
-  for (const [uuid, tree] of parseRegistries(Buffer.concat(parts).toString("utf8"))) {
+  for (const [uuid, tree] of await listedTrees(store)) {
     const registryKey = `registry/${uuid}/${tree}`;
     const reg = await checkTarball(store, registryKey, tree, REGISTRY_RULES, problems, { capture: (p) => p === "Registry.toml" || /\/(Package|Versions)\.toml$/.test(p) });
     checked++;

@@ -9,6 +9,7 @@ import { packageRelPath, planRegistration, RegistrationError, type RegistrationP
 import { parseRegistryToml } from "../julia/registration/registry-files.js";
 import { checkRelativePath } from "../julia/registry-toml.js";
 import { redactSecrets as redact } from "../git/redact.js";
+import { refuseOptionLike } from "../git/option-guard.js";
 import { runGit as git, GitError, gitText } from "../git/run-git.js";
 import { isGitUrl } from "./git-token.js";
 
@@ -61,8 +62,8 @@ async function openPackage(opts: RegisterOptions): Promise<PackageSource> {
   if (isGitUrl(opts.package)) {
     const dir = await mkdtemp(path.join(os.tmpdir(), "pkgpub-pkg-"));
     try {
-      await git(["init", "-q", "--bare", dir], { env });
-      await git(["fetch", "-q", "--no-tags", "--depth=1", opts.package, `+refs/tags/${opts.ref}:refs/tags/${opts.ref}`], { cwd: dir, env });
+      await git(["init", "-q", "--bare", "--", dir], { env });
+      await git(["fetch", "-q", "--no-tags", "--depth=1", "--", opts.package, `+refs/tags/${opts.ref}:refs/tags/${opts.ref}`], { cwd: dir, env });
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       if (err instanceof GitError) throw new Error(`cannot fetch tag ${opts.ref} from ${redact(opts.package)}: ${err.stderr.trim().split("\n").pop()}`);
@@ -78,7 +79,7 @@ async function openPackage(opts: RegisterOptions): Promise<PackageSource> {
     if (remotes.length !== 1) {
       throw new Error(`package repository ${opts.package} has ${remotes.length === 0 ? "no git remote" : `${remotes.length} git remotes`}; pass --repo <url> to say which URL to register`);
     }
-    repo = publicUrl(await gitText(["remote", "get-url", remotes[0]!], { cwd: dir, env }));
+    repo = publicUrl(await gitText(["remote", "get-url", "--", remotes[0]!], { cwd: dir, env }));
   }
   return { gitDir: dir, repo, cleanup: async () => {} };
 }
@@ -147,7 +148,7 @@ async function openRegistry(opts: RegisterOptions): Promise<RegistryCheckout> {
   if (!opts.push) throw new Error(`registry ${redact(opts.registry)} is a URL or a bare repository: pass --push, or the registration commit would be lost`);
   const dir = await mkdtemp(path.join(os.tmpdir(), "pkgpub-registry-"));
   try {
-    await git(["clone", "-q", opts.registry, dir], { env });
+    await git(["clone", "-q", "--", opts.registry, dir], { env });
     const branch = await gitText(["symbolic-ref", "--short", "HEAD"], { cwd: dir, env });
     return { dir, branch, inPlace: false, cleanup: () => rm(dir, { recursive: true, force: true }) };
   } catch (err) {
@@ -230,6 +231,9 @@ export async function registerPackage(opts: RegisterOptions): Promise<RegisterRe
     throw new RegistrationError(`--ref ${JSON.stringify(opts.ref)} is not a tag name`);
   }
   if (opts.subdir) checkRelativePath(opts.subdir.replace(/^\/+|\/+$/g, ""), "--subdir", "subdirectory");
+  refuseOptionLike(opts.package, "package repository");
+  refuseOptionLike(opts.registry, "registry");
+  if (opts.repo !== undefined) refuseOptionLike(opts.repo, "--repo");
   const env = opts.gitEnv;
   const src = await openPackage(opts);
   try {

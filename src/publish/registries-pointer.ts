@@ -3,23 +3,28 @@ import type { GitRepository } from "../git/repository.js";
 import { ConditionalWriteUnsupportedError, PreconditionFailedError, type Store } from "../store/store.js";
 
 export const REGISTRIES_KEY = "registries";
+/**
+ * The conservative flavour (PkgServer's /registries.conservative): per registry, the newest
+ * commit whose every version and artifact is in the store. `registries` is the eager one.
+ */
+export const CONSERVATIVE_KEY = "registries.conservative";
 
 export type PointerOutcome = "moved" | "unchanged" | "kept-newer";
 
-async function readText(store: Store): Promise<{ text: string; etag: string } | null> {
-  const obj = await store.get(REGISTRIES_KEY);
+async function readText(store: Store, key: string): Promise<{ text: string; etag: string } | null> {
+  const obj = await store.get(key);
   if (!obj) return null;
   const parts: Buffer[] = [];
   for await (const c of obj.body) parts.push(c as Buffer);
   const bytes = Buffer.concat(parts);
   // A short read would drop other registries' lines from the rewritten pointer.
-  if (bytes.length !== obj.size) throw new Error(`${REGISTRIES_KEY} in ${store.description}: read ${bytes.length} of its ${obj.size} bytes`);
+  if (bytes.length !== obj.size) throw new Error(`${key} in ${store.description}: read ${bytes.length} of its ${obj.size} bytes`);
   return { text: bytes.toString("utf8"), etag: obj.etag };
 }
 
-/** The tree `registries` names for each registry uuid (empty when there is no such object). */
-export async function readPublishedTrees(store: Store): Promise<Map<string, string>> {
-  return parseRegistries((await readText(store))?.text ?? "");
+/** The tree `registries` (or another listing) names for each registry uuid (empty when there is no such object). */
+export async function readPublishedTrees(store: Store, key = REGISTRIES_KEY): Promise<Map<string, string>> {
+  return parseRegistries((await readText(store, key))?.text ?? "");
 }
 
 /**
@@ -36,6 +41,7 @@ export async function moveRegistryPointer(
   force: boolean,
   /** How long to wait before the second read-back on stores without conditional writes. */
   settleMs = 1000,
+  key = REGISTRIES_KEY,
 ): Promise<PointerOutcome> {
   let ancestors: Set<string> | undefined;
   return setRegistryLine(
@@ -48,11 +54,12 @@ export async function moveRegistryPointer(
       if (ancestors.has(published)) return "replace";
       if ((await repo.allTrees()).has(published)) return "keep";
       throw new Error(
-        `the store publishes registry tree ${published} for ${uuid}, which is not in the history of ${repo.display}; ` +
+        `the store's ${key} names registry tree ${published} for ${uuid}, which is not in the history of ${repo.display}; ` +
           "refusing to replace it (use --force if the registry's history was rewritten on purpose)",
       );
     },
     settleMs,
+    key,
   );
 }
 
@@ -67,9 +74,10 @@ export async function setRegistryLine(
   tree: string,
   decide: (published: string) => Promise<"replace" | "keep">,
   settleMs = 1000,
+  key = REGISTRIES_KEY,
 ): Promise<PointerOutcome> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const current = await readText(store);
+    const current = await readText(store, key);
     const lines = parseRegistries(current?.text ?? "");
     const published = lines.get(uuid);
     if (published === tree) return "unchanged";
@@ -77,7 +85,7 @@ export async function setRegistryLine(
     lines.set(uuid, tree);
     const body = formatRegistries(lines);
     try {
-      await store.put(REGISTRIES_KEY, body, {
+      await store.put(key, body, {
         contentType: "text/plain",
         ...(current ? { ifMatch: current.etag } : { ifNoneMatch: "*" as const }),
       });
@@ -90,10 +98,10 @@ export async function setRegistryLine(
     // pause, so that a slower publisher of an older commit that overwrote us is seen and
     // undone on the next pass (its tree is then an ancestor of ours). Serialise publishers
     // of one registry (the App's queue, a workflow concurrency group) to close the window.
-    await store.put(REGISTRIES_KEY, body, { contentType: "text/plain" });
-    if (parseRegistries((await readText(store))?.text ?? "").get(uuid) !== tree) continue;
+    await store.put(key, body, { contentType: "text/plain" });
+    if (parseRegistries((await readText(store, key))?.text ?? "").get(uuid) !== tree) continue;
     await new Promise((r) => setTimeout(r, settleMs));
-    if (parseRegistries((await readText(store))?.text ?? "").get(uuid) === tree) return "moved";
+    if (parseRegistries((await readText(store, key))?.text ?? "").get(uuid) === tree) return "moved";
   }
-  throw new Error(`could not update ${REGISTRIES_KEY}: it kept changing under concurrent publishers`);
+  throw new Error(`could not update ${key}: it kept changing under concurrent publishers`);
 }

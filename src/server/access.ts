@@ -67,7 +67,16 @@ export class AccessControl {
     if (grant === "unknown") throw new HttpError(403, "token not accepted");
     state.tokenName = grant.name;
     // Docs pages are read with the repository's rights: /docs/acme/… as /repos/acme/docs/….
-    const path = resource.kind === "docs" ? `/repos/${resource.repo}/docs/${resource.name}` : resource.kind === "browse" ? browseReadPath(resource) : (req.url ?? "/").split("?")[0]!;
+    // Every flavour of /registries is read with the rights to /registries; a package page with
+    // those of its repository or registry.
+    const path =
+      resource.kind === "docs"
+        ? `/repos/${resource.repo}/docs/${resource.name}`
+        : resource.kind === "registries"
+          ? "/registries"
+          : resource.kind === "browse"
+            ? browseReadPath(resource)
+            : (req.url ?? "/").split("?")[0]!;
     // The index page is open to any valid token; it lists only what the token may read.
     if (resource.kind === "index") return;
     if (!grant.scopes.some((s) => underPrefix(path, s))) throw new HttpError(403, `token ${grant.name} may not read ${path}`);

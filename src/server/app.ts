@@ -50,6 +50,8 @@ export interface AppOptions {
   requestLog?: (fields: Record<string, unknown>) => void;
   /** Small immutable objects held in memory (shared with the upstream caches). */
   memory?: MemoryCache;
+  /** Renders /metrics (a cluster worker asks the primary for every worker's sum); default: these metrics. */
+  renderMetrics?: () => Promise<string>;
   /** Cache-Control prefix for stored resources: "public" normally, "private" when tokens guard them. */
   visibility?: "public" | "private";
 }
@@ -69,7 +71,7 @@ export function createApp(options: AppOptions): (req: IncomingMessage, res: Serv
   async function resolve(resource: Resource, req: IncomingMessage, state: RequestState): Promise<Entity> {
     if (resource.kind === "health") return bufferEntity("ok\n", "text/plain; charset=utf-8", "no-store");
     if (resource.kind === "metrics") {
-      return bufferEntity(metrics.render(), "text/plain; version=0.0.4; charset=utf-8", "no-store");
+      return bufferEntity(options.renderMetrics ? await options.renderMetrics() : metrics.render(), "text/plain; version=0.0.4; charset=utf-8", "no-store");
     }
     for (const source of options.before ?? []) {
       const e = await source.entity(resource, req, state);

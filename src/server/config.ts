@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
@@ -55,6 +56,8 @@ export interface ServeConfig {
   tokens: TokenConfig[];
   hexPublish: HexPublishConfig[];
   maxConnections: number;
+  /** Server processes sharing the port (1: this process serves alone). */
+  workers: number;
 }
 
 export class ConfigError extends Error {
@@ -74,6 +77,7 @@ export const KEYS: Key[] = [
   { toml: "host", flag: "--host", env: "PKGPUB_HOST", help: "address to listen on (default 127.0.0.1)" },
   { toml: "port", flag: "--port", env: "PKGPUB_PORT", help: "port (default 8000; 0 picks a free one)" },
   { toml: "log_level", flag: "--log-level", env: "PKGPUB_LOG_LEVEL", help: "fatal, error, warn, info (default), debug" },
+  { toml: "workers", flag: "--workers", env: "PKGPUB_WORKERS", help: "server processes sharing the port: a number, or auto for one per core (default 1)" },
   { toml: "max_connections", flag: "--max-connections", env: "PKGPUB_MAX_CONNECTIONS", help: "open connections at most (default 4096)" },
   { toml: "cache.dir", flag: "--cache-dir", env: "PKGPUB_CACHE_DIR", help: "where verified upstream content is cached (default ./pkgpub-cache)" },
   { toml: "cache.max_size", flag: "--cache-max-size", env: "PKGPUB_CACHE_MAX_SIZE", help: "cache size limit: bytes or 500MB, 2GB, … (default 2GB)" },
@@ -140,9 +144,12 @@ const rawSchema = z
   .object({
     store: z.string().min(1).default("./data"),
     host: z.string().min(1).default("127.0.0.1"),
-    port: z.coerce.number().int().min(0).max(65535).default(8000),
+    port: z.coerce.number({ error: "not a port number (0 to 65535; 0 picks a free one)" }).int("not a port number (0 to 65535; 0 picks a free one)").min(0, "not a port number (0 to 65535; 0 picks a free one)").max(65535, "not a port number (0 to 65535; 0 picks a free one)").default(8000),
     log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     max_connections: z.coerce.number().int().min(1).max(1_000_000).default(4096),
+    workers: z
+      .union([z.literal("auto"), z.coerce.number().int().min(1).max(256)], { error: 'a number of processes (1 to 256) or "auto"' })
+      .default(1),
     cache: z
       .object({
         dir: z.string().min(1).default("./pkgpub-cache"),
@@ -192,6 +199,9 @@ export function loadConfig(flags: FlagValues, env: NodeJS.ProcessEnv, cwd: strin
   const origins: Origins = new Map();
   const configPath = (flags.config as string | undefined) ?? env.PKGPUB_CONFIG;
   let configDir = cwd;
+  // Relative paths resolve against the file only for values the file itself gives; a flag or
+  // variable (or a default) resolves against the working directory.
+  let fileDoc: Record<string, unknown> = {};
   if (configPath) {
     const file = path.resolve(cwd, configPath);
     configDir = path.dirname(file);
@@ -209,6 +219,7 @@ export function loadConfig(flags: FlagValues, env: NodeJS.ProcessEnv, cwd: strin
       throw new ConfigError(`config file ${configPath}${e.line ? `, line ${e.line}` : ""}: ${e.message.split("\n")[0]}`);
     }
     Object.assign(raw, doc);
+    fileDoc = doc;
     for (const k of KEYS) origins.set(k.toml, `${configPath}`);
   }
   for (const key of KEYS) {
@@ -244,6 +255,9 @@ export function loadConfig(flags: FlagValues, env: NodeJS.ProcessEnv, cwd: strin
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
   }
   const c = result.data;
+  const inFile = (dotted: string) => dotted.split(".").reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), fileDoc) !== undefined && origins.get(dotted) === configPath;
+  const fileItems = (key: string) => (Array.isArray(fileDoc[key]) ? (fileDoc[key] as unknown[]).length : 0);
+  const dirOf = (fromFile: boolean) => (fromFile ? configDir : cwd);
   const tokens = c.token.map((t, i) => {
     let secret = t.token;
     if (t.token_env !== undefined) {
@@ -259,10 +273,11 @@ export function loadConfig(flags: FlagValues, env: NodeJS.ProcessEnv, cwd: strin
     names.add(t.name);
   }
   const mirrors = c.hex_mirror.map((m, i): HexMirrorConfig => {
+    const mirrorDir = dirOf(i < fileItems("hex_mirror"));
     let publicKey = m.public_key;
     if (m.public_key_file !== undefined) {
       try {
-        publicKey = readFileSync(path.resolve(configDir, m.public_key_file), "utf8");
+        publicKey = readFileSync(path.resolve(mirrorDir, m.public_key_file), "utf8");
       } catch (err) {
         throw new ConfigError(`hex_mirror[${i}].public_key_file: cannot read ${m.public_key_file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
@@ -279,7 +294,7 @@ export function loadConfig(flags: FlagValues, env: NodeJS.ProcessEnv, cwd: strin
   }
   const hexPublish = c.hex_publish.map((h, i): HexPublishConfig => {
     if (mirrorNames.has(h.repo)) throw new ConfigError(`hex_publish[${i}]: repository ${h.repo} is also a hex_mirror`);
-    return { repo: h.repo, privateKey: loadKey(h.private_key, `hex_publish[${i}].private_key`, env, configDir) };
+    return { repo: h.repo, privateKey: loadKey(h.private_key, `hex_publish[${i}].private_key`, env, dirOf(i < fileItems("hex_publish"))) };
   });
   const publishRepos = new Set<string>();
   for (const h of hexPublish) {
@@ -290,12 +305,14 @@ export function loadConfig(flags: FlagValues, env: NodeJS.ProcessEnv, cwd: strin
     for (const r of t.publish) if (!publishRepos.has(r)) throw new ConfigError(`token ${t.name}: publish names ${r}, which has no [[hex_publish]] entry (--hex-publish, PKGPUB_HEX_PUBLISH)`);
   }
   return {
-    store: c.store,
+    // URLs stay as given (openStore refuses mistyped ones); a path is made absolute here.
+    store: /^[a-z][a-z0-9+.-]+:/i.test(c.store) ? c.store : path.resolve(dirOf(inFile("store")), c.store),
     host: c.host,
     port: c.port,
     logLevel: c.log_level,
     maxConnections: c.max_connections,
-    cache: { dir: path.resolve(configDir, c.cache.dir), maxBytes: c.cache.max_size },
+    workers: c.workers === "auto" ? availableParallelism() : c.workers,
+    cache: { dir: path.resolve(dirOf(inFile("cache.dir")), c.cache.dir), maxBytes: c.cache.max_size },
     julia: { upstream: c.julia.upstream, registriesTtl: c.julia.registries_ttl },
     upstream: { timeout: c.upstream.timeout, failureThreshold: c.upstream.failure_threshold, cooldown: c.upstream.cooldown },
     hexMirrors: mirrors,
@@ -305,7 +322,7 @@ export function loadConfig(flags: FlagValues, env: NodeJS.ProcessEnv, cwd: strin
 }
 
 /** A private key given as a PEM file (relative to the config file) or env:VAR; errors never show the key. */
-function loadKey(spec: string, where: string, env: NodeJS.ProcessEnv, configDir: string): KeyObject {
+function loadKey(spec: string, where: string, env: NodeJS.ProcessEnv, baseDir: string): KeyObject {
   if (spec.includes("-----BEGIN") || spec.includes("\n")) throw new ConfigError(`${where}: takes a PEM file path or env:VAR, not the key text itself`);
   let pem: string;
   if (spec.startsWith("env:")) {
@@ -314,7 +331,7 @@ function loadKey(spec: string, where: string, env: NodeJS.ProcessEnv, configDir:
     pem = value;
   } else {
     try {
-      pem = readFileSync(path.resolve(configDir, spec), "utf8");
+      pem = readFileSync(path.resolve(baseDir, spec), "utf8");
     } catch {
       throw new ConfigError(`${where}: cannot read ${spec}`);
     }

@@ -17,9 +17,13 @@ import { storeEntity, type EntityLook } from "./store-entity.js";
 import { tailFile, type GrowingFile } from "./tail-stream.js";
 import { immutableEntity, type MemoryCache } from "./memory-cache.js";
 import { readUpstreamBody, type Upstream } from "./upstream.js";
+import { ExpiringKeys } from "./expiring-keys.js";
+import { listingKey } from "./registry-flavors.js";
 
 const REGISTRY_LINE = /^\/registry\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/([0-9a-f]{40})$/;
 const NEGATIVE_TTL_MS = 30_000;
+/** Remembered 404s at most (about 100 bytes each). */
+const NEGATIVE_MAX_KEYS = 10_000;
 const MAX_REGISTRIES_BYTES = 1 << 20;
 
 type FetchOutcome = "cached" | "absent" | "unverified" | "failed";
@@ -36,10 +40,11 @@ interface Download {
  * cache only when their tree hash is the one in the URL.
  */
 export class JuliaUpstream {
-  private registriesCache: { lines: string[]; at: number } | null = null;
-  private registriesFetch: Promise<string[] | null> | null = null;
+  /** Per upstream path ("registries", "registries.eager", ...): its last lines and a running refresh. */
+  private readonly registriesCache = new Map<string, { lines: string[]; at: number }>();
+  private readonly registriesFetch = new Map<string, Promise<string[] | null>>();
   private readonly inflight = new Map<string, Download>();
-  private readonly absent = new Map<string, number>();
+  private readonly absent = new ExpiringKeys(NEGATIVE_TTL_MS, NEGATIVE_MAX_KEYS);
 
   constructor(
     private readonly upstream: Upstream,
@@ -51,12 +56,15 @@ export class JuliaUpstream {
     private readonly memory: MemoryCache,
   ) {}
 
-  /** Serves /registries (before the store). */
+  /**
+   * Serves /registries and its flavours (before the store), merged per flavour: the store's
+   * listing of that flavour with the upstream's (its flavourless /registries if it has none).
+   */
   readonly registries: ResourceSource = {
     entity: async (resource, _req, state) => {
       if (resource.kind !== "registries") return null;
-      const own = await this.storeRegistries();
-      const upstream = await this.upstreamRegistries();
+      const own = await this.storeRegistries(await listingKey(this.store, resource.flavor));
+      const upstream = await this.upstreamRegistries(resource.flavor ? `registries.${resource.flavor}` : "registries");
       state.source = upstream ? "merged" : "store-only";
       const merged = mergeRegistries(own, upstream ?? []);
       return bufferEntity(merged.map((l) => `${l}\n`).join(""), "text/plain; charset=utf-8", REVALIDATE);
@@ -68,8 +76,8 @@ export class JuliaUpstream {
     entity: async (resource, req, state) => this.miss(resource, req, state),
   };
 
-  private async storeRegistries(): Promise<string[]> {
-    const obj = await this.store.get("registries");
+  private async storeRegistries(key: string): Promise<string[]> {
+    const obj = await this.store.get(key);
     if (!obj) return [];
     const chunks: Buffer[] = [];
     let n = 0;
@@ -90,34 +98,42 @@ export class JuliaUpstream {
    * slow or dead upstream must not hold them up. Only a first fetch is waited for; null if the
    * upstream never answered.
    */
-  private async upstreamRegistries(): Promise<string[] | null> {
-    const cached = this.registriesCache;
+  private async upstreamRegistries(listing: string): Promise<string[] | null> {
+    const cached = this.registriesCache.get(listing);
     if (cached && Date.now() - cached.at < this.registriesTtlMs) return cached.lines;
-    const refresh = this.refreshRegistries();
+    const refresh = this.refreshRegistries(listing);
     return cached ? cached.lines : refresh;
   }
 
-  private refreshRegistries(): Promise<string[] | null> {
-    this.registriesFetch ??= (async () => {
+  private refreshRegistries(listing: string): Promise<string[] | null> {
+    let running = this.registriesFetch.get(listing);
+    if (running) return running;
+    running = (async () => {
       try {
-        const res = await this.upstream.get("registries");
+        let res = await this.upstream.get(listing);
+        if (res.status === 404 && listing !== "registries") {
+          // A flavourless upstream (LocalPackageServer, a plain bucket): one listing for all.
+          res.body?.destroy();
+          res = await this.upstream.get("registries");
+        }
         if (res.status !== 200 || !res.body) {
           res.body?.destroy();
-          throw new HttpError(502, `upstream /registries answered ${res.status}`);
+          throw new HttpError(502, `upstream /${listing} answered ${res.status}`);
         }
         const text = (await readUpstreamBody(res.body, MAX_REGISTRIES_BYTES)).toString("utf8");
         // Only well-formed lines from the upstream: it is not trusted to name anything else.
         const lines = text.split("\n").map((l) => l.trim()).filter((l) => REGISTRY_LINE.test(l));
-        this.registriesCache = { lines, at: Date.now() };
+        this.registriesCache.set(listing, { lines, at: Date.now() });
         return lines;
       } catch (err) {
-        this.log.warn({ upstream: this.upstream.origin, err: (err as Error).message }, "upstream /registries unavailable; serving the last known list");
-        return this.registriesCache?.lines ?? null;
+        this.log.warn({ upstream: this.upstream.origin, err: (err as Error).message }, `upstream /${listing} unavailable; serving the last known list`);
+        return this.registriesCache.get(listing)?.lines ?? null;
       } finally {
-        this.registriesFetch = null;
+        this.registriesFetch.delete(listing);
       }
     })();
-    return this.registriesFetch;
+    this.registriesFetch.set(listing, running);
+    return running;
   }
 
   private async miss(resource: Resource, req: IncomingMessage, state: RequestState): Promise<Entity | null> {
@@ -131,8 +147,7 @@ export class JuliaUpstream {
       state.source = "cache";
       return hit;
     }
-    const absentUntil = this.absent.get(key);
-    if (absentUntil !== undefined && absentUntil > Date.now()) return null;
+    if (this.absent.has(key)) return null;
     if (req.method === "HEAD") return this.head(key, state);
 
     const pending = this.inflight.get(key);
@@ -161,7 +176,7 @@ export class JuliaUpstream {
     }
     if (res.status === 404 || res.status === 410) {
       res.body?.destroy();
-      this.absent.set(key, Date.now() + NEGATIVE_TTL_MS);
+      this.absent.add(key);
       fail("absent");
       return null;
     }

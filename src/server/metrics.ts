@@ -50,6 +50,40 @@ export class Metrics {
     inc(this.upstreamErrors, labels({ upstream, reason }));
   }
 
+  /** The counters as plain data, for the cluster primary to add up (see cluster.ts). */
+  snapshot(): MetricsSnapshot {
+    return {
+      requests: [...this.requests],
+      bytes: [...this.bytes],
+      cache: [...this.cache],
+      upstreamCount: [...this.upstreamCount],
+      upstreamSum: [...this.upstreamSum],
+      upstreamBuckets: [...this.upstreamBuckets].map(([k, b]) => [k, [...b]]),
+      upstreamErrors: [...this.upstreamErrors],
+      inFlight: this.inFlight,
+    };
+  }
+
+  /** The sum of several workers' snapshots, to render as one exposition. */
+  static sum(snapshots: MetricsSnapshot[]): Metrics {
+    const m = new Metrics();
+    for (const s of snapshots) {
+      for (const [k, v] of s.requests) inc(m.requests, k, v);
+      for (const [k, v] of s.bytes) inc(m.bytes, k, v);
+      for (const [k, v] of s.cache) inc(m.cache, k, v);
+      for (const [k, v] of s.upstreamCount) inc(m.upstreamCount, k, v);
+      for (const [k, v] of s.upstreamSum) inc(m.upstreamSum, k, v);
+      for (const [k, v] of s.upstreamErrors) inc(m.upstreamErrors, k, v);
+      for (const [k, b] of s.upstreamBuckets) {
+        const into = m.upstreamBuckets.get(k) ?? Metrics.BUCKETS.map(() => 0);
+        b.forEach((n, i) => (into[i] = (into[i] ?? 0) + n));
+        m.upstreamBuckets.set(k, into);
+      }
+      m.inFlight += s.inFlight;
+    }
+    return m;
+  }
+
   render(): string {
     const out: string[] = [];
     family(out, "pkgpub_http_requests_total", "counter", "HTTP requests answered, by route, method and status.", this.requests);
@@ -69,6 +103,17 @@ export class Metrics {
     out.push(`pkgpub_http_requests_in_flight ${this.inFlight}`);
     return out.join("\n") + "\n";
   }
+}
+
+export interface MetricsSnapshot {
+  requests: Array<[string, number]>;
+  bytes: Array<[string, number]>;
+  cache: Array<[string, number]>;
+  upstreamCount: Array<[string, number]>;
+  upstreamSum: Array<[string, number]>;
+  upstreamBuckets: Array<[string, number[]]>;
+  upstreamErrors: Array<[string, number]>;
+  inFlight: number;
 }
 
 function inc(map: Map<string, number>, key: string, by = 1): void {

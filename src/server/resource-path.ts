@@ -32,7 +32,8 @@ export type Resource =
   | { kind: "index" }
   | { kind: "health" }
   | { kind: "metrics" }
-  | { kind: "registries" }
+  /** /registries, or one flavour of it (PkgServer's /registries.eager, /registries.conservative). */
+  | { kind: "registries"; flavor?: "eager" | "conservative" }
   | { kind: "registry"; uuid: string; hash: string }
   | { kind: "package"; uuid: string; hash: string }
   | { kind: "artifact"; hash: string }
@@ -79,6 +80,9 @@ export function parseTarget(target: string): ParseResult {
       return rest.length === 0 ? ok({ kind: "metrics" }) : unknown("unknown resource");
     case "registries":
       return rest.length === 0 ? ok({ kind: "registries" }) : unknown("unknown resource");
+    case "registries.eager":
+    case "registries.conservative":
+      return rest.length === 0 ? ok({ kind: "registries", flavor: head === "registries.eager" ? "eager" : "conservative" }) : unknown("unknown resource");
     case "registry":
     case "package": {
       if (rest.length !== 2) return bad(`expected /${head}/<uuid>/<tree-sha1>`);
@@ -172,7 +176,8 @@ function parseHex(rest: string[], ok: (r: Resource) => ParseResult): ParseResult
 export function storeKey(resource: Resource): string | null {
   switch (resource.kind) {
     case "registries":
-      return "registries";
+      // `registries` is the eager listing (and the only one a flavourless store has).
+      return resource.flavor === "conservative" ? "registries.conservative" : "registries";
     case "registry":
     case "package":
       return `${resource.kind}/${resource.uuid}/${resource.hash}`;

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino, type Logger } from "pino";
+import { listen } from "../net/listen.js";
 import { openStore } from "../store/open-store.js";
 import type { Store } from "../store/store.js";
 import { AccessControl } from "./access.js";
@@ -10,6 +11,7 @@ import type { HexMirrorConfig, TokenConfig } from "./config.js";
 import { DiskCache } from "./disk-cache.js";
 import { DocsPages } from "./docs-pages.js";
 import { HexMirror } from "./hex-mirror.js";
+import { RegistryFlavors } from "./registry-flavors.js";
 import { JuliaUpstream } from "./julia-upstream.js";
 import { Metrics } from "./metrics.js";
 import { MemoryCache } from "./memory-cache.js";
@@ -40,6 +42,8 @@ export interface ServerOptions {
   /** Access tokens; none means open access. */
   tokens?: TokenConfig[];
   metrics?: Metrics;
+  /** What /metrics shows, when not these metrics alone (a cluster worker: the sum of all workers). */
+  renderMetrics?: () => Promise<string>;
   /** The Hex HTTP API (cli/serve.ts builds it from [[hex_publish]]); absent, the server takes no writes. */
   door?: (store: Store, log: Logger) => RequestDoor;
   /** Repositories the door takes writes for (shown on the browse page). */
@@ -99,6 +103,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     // Before the store: a mirror's name is the upstream's, whatever the store holds under it.
     before.push(new HexMirror(m, up, cache!, metrics, log));
   }
+  // First: /registries redirects by flavour before any listing is read.
+  before.push(new RegistryFlavors(store, !options.julia?.upstream));
   if (options.julia?.upstream) {
     const up = new Upstream("julia", options.julia.upstream, upstreamOptions, metrics, log);
     upstreams.push(up);
@@ -127,6 +133,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     visibility: access.enabled ? "private" : "public",
     memory,
     requestLog,
+    ...(options.renderMetrics ? { renderMetrics: options.renderMetrics } : {}),
   });
   const server = createServer(
     {
@@ -172,13 +179,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
 
   const host = options.host ?? "127.0.0.1";
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 8000, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  await listen(server, options.port ?? 8000, host, { portSettings: "--port <n>, PKGPUB_PORT or port in the config file", hostSettings: "--host, PKGPUB_HOST or host in the config file" });
   const addr = server.address() as AddressInfo;
   const shownHost = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
   const url = `http://${shownHost}:${addr.port}`;

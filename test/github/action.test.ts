@@ -38,7 +38,7 @@ function runAction(args: { workspace: string; event?: object; eventName?: string
   writeFileSync(summaryPath, "");
   const env: NodeJS.ProcessEnv = {
     ...GIT_ENV,
-    PKGPUB_CACHE_DIR: path.join(dir, "cache"),
+    PKGPUB_GIT_CACHE_DIR: path.join(dir, "cache"),
     GITHUB_ACTIONS: "true",
     GITHUB_EVENT_NAME: args.eventName ?? "push",
     GITHUB_EVENT_PATH: eventPath,

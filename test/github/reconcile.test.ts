@@ -20,7 +20,7 @@ const { dir: root, cleanup } = tempDir("pkgpub-reconcile-");
 const storeDir = path.join(root, "store");
 const regBare = path.join(root, "Reg.git");
 const hexKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
-const env = { ...GIT_ENV, PKGPUB_HEX_KEY: hexKey, PKGPUB_CACHE_DIR: path.join(root, "cache") };
+const env = { ...GIT_ENV, PKGPUB_HEX_KEY: hexKey, PKGPUB_GIT_CACHE_DIR: path.join(root, "cache") };
 let foo: string;
 let widget: string;
 

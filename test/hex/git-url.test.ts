@@ -37,7 +37,7 @@ it("publishes from a git URL: clones, reads the tag from git objects and builds 
   const keyFile = path.join(tmp.dir, "key.pem");
   writeFileSync(keyFile, key.privatePem);
   const storeDir = path.join(tmp.dir, "store");
-  const env = { ...process.env, PKGPUB_CACHE_DIR: path.join(tmp.dir, "cache") };
+  const env = { ...process.env, PKGPUB_GIT_CACHE_DIR: path.join(tmp.dir, "cache") };
   const r = await runCli(["hex", "publish", "--repo", "acme", "--store", storeDir, "--private-key", keyFile, "--source", url, "--ref", "v1.2.3"], env);
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);

@@ -82,7 +82,7 @@ for (const kind of ["directory", "s3"] as const) {
       const opened = await openTestStores(kind, tmp.dir, inject("s3Env"));
       store = opened.store;
       spec = opened.spec;
-      env = { ...process.env, ...opened.env, PKGPUB_CACHE_DIR: path.join(tmp.dir, "cache") };
+      env = { ...process.env, ...opened.env, PKGPUB_GIT_CACHE_DIR: path.join(tmp.dir, "cache") };
     });
     afterAll(() => tmp.cleanup());
 
@@ -103,7 +103,7 @@ for (const kind of ["directory", "s3"] as const) {
       // rev-parse is not counted here: ls-tree + cat-file for Registry.toml, cat-file -t, diff-tree, ls-tree, cat-file sequence
       expect(r.scan.gitCommands).toBeLessThanOrEqual(6);
       const registryTree = git(w.registry, "rev-parse", "HEAD^{tree}");
-      expect(r.built.sort()).toEqual([`package/${uuid(7)}/${tree}`, "registries", `registry/${REGISTRY_UUID}/${registryTree}`].sort());
+      expect(r.built.sort()).toEqual([`package/${uuid(7)}/${tree}`, "registries", "registries.conservative", `registry/${REGISTRY_UUID}/${registryTree}`].sort());
       expect(r.skipped).toBe(1); // P7's first version, already stored
       const lists = counted.ops.filter((op) => op.startsWith("list "));
       expect(lists).toEqual([`list package/${uuid(7)}/`]);

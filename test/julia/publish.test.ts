@@ -46,7 +46,7 @@ for (const kind of ["directory", "s3"] as const) {
       const opened = await openTestStores(kind, tmp.dir, inject("s3Env"));
       store = opened.store;
       storeSpec = opened.spec;
-      env = { ...process.env, ...opened.env, PKGPUB_CACHE_DIR: path.join(tmp.dir, "cache") };
+      env = { ...process.env, ...opened.env, PKGPUB_GIT_CACHE_DIR: path.join(tmp.dir, "cache") };
     });
     afterAll(async () => {
       await fx?.artifactServer.close();
@@ -63,6 +63,7 @@ for (const kind of ["directory", "s3"] as const) {
       expect(await keys(store)).toEqual(
         [
           "registries",
+          "registries.conservative",
           `registry/${REGISTRY_UUID}/${registryTree}`,
           `package/${FOO_UUID}/${fx.fooTrees["0.1.0"]}`,
           `package/${FOO_UUID}/${fx.fooTrees["0.2.0"]}`,
@@ -71,7 +72,9 @@ for (const kind of ["directory", "s3"] as const) {
         ].sort(),
       );
       expect((await readObject(store, "registries")).toString()).toBe(`/registry/${REGISTRY_UUID}/${registryTree}\n`);
-      expect(r.stdout).toContain("6 objects written");
+      // Every version is stored: the conservative flavour names this commit too.
+      expect((await readObject(store, "registries.conservative")).toString()).toBe(`/registry/${REGISTRY_UUID}/${registryTree}\n`);
+      expect(r.stdout).toContain("7 objects written");
     });
 
     it("every tarball, unpacked by GNU tar, hashes to git's own tree hash", async () => {
@@ -130,7 +133,7 @@ for (const kind of ["directory", "s3"] as const) {
       const registryTree = git(fx.dir, "rev-parse", "HEAD^{tree}");
       const added = (await keys(store)).filter((k) => !before.includes(k));
       expect(added.sort()).toEqual([`package/${FOO_UUID}/${v3.tree}`, `registry/${REGISTRY_UUID}/${registryTree}`].sort());
-      expect(r.stdout).toContain("3 objects written"); // the two above, plus registries
+      expect(r.stdout).toContain("4 objects written"); // the two above, plus registries and registries.conservative
       expect((await readObject(store, "registries")).toString()).toBe(`/registry/${REGISTRY_UUID}/${registryTree}\n`);
     });
 
@@ -156,7 +159,7 @@ describe("julia publish: bad input", () => {
     fx = await makeRegistryFixture(tmp.dir);
     storeDir = path.join(tmp.dir, "store");
     store = new FsStore(storeDir);
-    env = { ...process.env, PKGPUB_CACHE_DIR: path.join(tmp.dir, "cache") };
+    env = { ...process.env, PKGPUB_GIT_CACHE_DIR: path.join(tmp.dir, "cache") };
     const r = await runCli(["julia", "publish", "--registry", fx.dir, "--store", storeDir], env);
     expect(r.code).toBe(0);
     goodRegistries = (await readObject(store, "registries")).toString();
@@ -200,8 +203,29 @@ describe("julia publish: bad input", () => {
     const r = await publish();
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`failed: Bar v1.1.0: tree ${missing} is not in`);
-    // the rest is published: the registry moved on
+    // the rest is published: the eager registry moved on
     expect((await readObject(store, "registries")).toString()).toBe(`/registry/${REGISTRY_UUID}/${git(fx.dir, "rev-parse", "HEAD^{tree}")}\n`);
+    // but conservative clients never see the version that failed
+    expect(r.stdout).toContain("registries.conservative held back");
+    expect((await readObject(store, "registries.conservative")).toString()).toBe(goodRegistries);
+
+    // A later commit that does not touch Bar: the incremental publish compares against the
+    // eager tree (which already named the broken version) and sees nothing wrong, yet the
+    // conservative pointer checks from the tree it names, and stays.
+    commitFiles(fx.dir, { "README.md": "unrelated\n" }, "docs");
+    const unrelated = await publish();
+    expect(unrelated.code).toBe(0);
+    expect(unrelated.stdout).toContain("registries.conservative held back");
+    expect((await readObject(store, "registries.conservative")).toString()).toBe(goodRegistries);
+
+    // Once no version is broken, it moves to the newest commit.
+    commitFiles(fx.dir, { "B/Bar/Versions.toml": versionsToml([{ version: "1.0.0", tree: fx.barTree }]), "README.md": "fixed\n" }, "Yank Bar v1.1.0");
+    const fixed = await publish();
+    expect(fixed.stderr).toBe("");
+    expect(fixed.code).toBe(0);
+    const head = `/registry/${REGISTRY_UUID}/${git(fx.dir, "rev-parse", "HEAD^{tree}")}\n`;
+    expect((await readObject(store, "registries")).toString()).toBe(head);
+    expect((await readObject(store, "registries.conservative")).toString()).toBe(head);
   });
 
   it("an unreachable package repository fails its versions with the reason", async () => {

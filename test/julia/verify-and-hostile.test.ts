@@ -33,7 +33,7 @@ describe("julia publish: hostile artifacts, and pkgpub verify", () => {
   beforeAll(async () => {
     fx = await makeRegistryFixture(tmp.dir);
     storeDir = path.join(tmp.dir, "store");
-    env = { ...process.env, PKGPUB_CACHE_DIR: path.join(tmp.dir, "cache") };
+    env = { ...process.env, PKGPUB_GIT_CACHE_DIR: path.join(tmp.dir, "cache") };
     const r = await runCli(["julia", "publish", "--registry", fx.dir, "--store", storeDir], env);
     expect(r.code).toBe(0);
   });

@@ -118,6 +118,31 @@ describe("pkgpub mirror hex, from a fake upstream signed with a test key", () =>
     expect(await keys(new FsStore(c))).toEqual([]);
   });
 
+  it("one bad package fails alone: the rest of the lock is mirrored and a re-run against a fixed upstream completes it", async () => {
+    const tampered = await FakeUpstream.start();
+    const dir = path.join(t.dir, "partial");
+    const lock = rebarLock(["alpha", "beta"]);
+    try {
+      serveRepo(tampered, repo);
+      const bad = Buffer.from(repo.packages.find((p) => p.name === "alpha")!.tarball);
+      bad[bad.length - 600] = bad[bad.length - 600]! ^ 1;
+      tampered.bytes("/tarballs/alpha-1.0.0.tar", bad);
+      const r = await mirror(dir, lock, { upstream: tampered.url });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/failed: alpha 1\.0\.0: upstream tarball's SHA-256/);
+      expect(r.stderr).not.toMatch(/failed: beta/);
+      const held = await keys(new FsStore(dir));
+      expect(held).toContain("repos/hexpm/tarballs/beta-0.1.0.tar");
+      expect(held).toContain("repos/hexpm/packages/beta");
+      expect(held.filter((k) => k.includes("alpha"))).toEqual([]);
+    } finally {
+      await tampered.close();
+    }
+    const fixed = await mirror(dir, lock);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(await keys(new FsStore(dir))).toContain("repos/hexpm/tarballs/alpha-1.0.0.tar");
+  });
+
   it("mirrors the whole lock, re-runs write nothing, and real rebar3 installs from the store with the upstream stopped", async () => {
     const dir = path.join(t.dir, "full");
     const lock = rebarLock(["alpha", "beta"]);

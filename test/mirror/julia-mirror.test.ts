@@ -50,7 +50,7 @@ describe("pkgpub mirror julia, from a pkgpub serve of a published registry", () 
 
   beforeAll(async () => {
     fx = await makeRegistryFixture(t.dir);
-    const published = await runCli(["julia", "publish", "--registry", fx.dir, "--store", path.join(t.dir, "upstream-store")], { ...process.env, PKGPUB_CACHE_DIR: path.join(t.dir, "cache") });
+    const published = await runCli(["julia", "publish", "--registry", fx.dir, "--store", path.join(t.dir, "upstream-store")], { ...process.env, PKGPUB_GIT_CACHE_DIR: path.join(t.dir, "cache") });
     expect(published.code, published.stderr).toBe(0);
     registryTree = git(fx.dir, "rev-parse", "HEAD^{tree}");
     upstream = await startServer({ store: path.join(t.dir, "upstream-store"), port: 0, log: new PassThrough() });
@@ -75,12 +75,15 @@ describe("pkgpub mirror julia, from a pkgpub serve of a published registry", () 
       [
         "mirror/julia.json",
         "registries",
+        "registries.conservative",
         `registry/${REGISTRY_UUID}/${registryTree}`,
         `package/${FOO_UUID}/${fx.fooTrees["0.2.0"]}`,
         `artifact/${fx.artifact.treeHash}`,
       ].sort(),
     );
     expect(await text(store, "registries")).toBe(`/registry/${REGISTRY_UUID}/${registryTree}\n`);
+    // in both flavours: conservative clients (Pkg's default) see the mirrored registry too
+    expect(await text(store, "registries.conservative")).toBe(`/registry/${REGISTRY_UUID}/${registryTree}\n`);
     expect(r.stdout).toContain("Dates skipped: a standard library");
     expect(r.stdout).toContain("Mine skipped: tracked by path");
     const record = JSON.parse(await text(store, "mirror/julia.json"));

@@ -51,7 +51,7 @@ describe("range compression (spec §6.6)", () => {
     expect(ranges(["0.1.0", "0.2.0"], ["0.1.0"])).toEqual(["0-0.1"]);
     expect(ranges(["0.1.0", "0.2.0"], ["0.2.0"])).toEqual(["0.2-0"]);
     expect(ranges(["0.1.0", "0.2.0", "0.3.0"], ["0.1.0", "0.3.0"])).toEqual(["0-0.1", "0.3-0"]);
-    expect(ranges(["1.0.0", "1.1.0", "2.0.0"], ["1.0.0", "1.1.0", "2.0.0"])).toEqual(["1", "2"]);
+    expect(ranges(["1.0.0", "1.1.0", "2.0.0"], ["1.0.0", "1.1.0", "2.0.0"])).toEqual(["1-2"]);
     expect(ranges(["1.0.0", "1.0.1", "1.1.0"], ["1.0.1", "1.1.0"])).toEqual(["1.0.1-1"]);
   });
   it("ignores prerelease and build parts", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { copyFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { generateKeyPairSync } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,7 +16,7 @@ describe("serve configuration", () => {
     copyFileSync(path.join(root, "pkgpub.example.toml"), path.join(t.dir, "pkgpub.toml"));
     writeFileSync(path.join(t.dir, "hexpm.pem"), pem);
     const c = loadConfig({ config: "pkgpub.toml" }, { PKGPUB_TOKEN_CI: "s3cret-token-of-ci-0001" }, t.dir);
-    expect(c.store).toBe("./data");
+    expect(c.store).toBe(path.join(t.dir, "data"));
     expect(c.port).toBe(8000);
     expect(c.julia).toEqual({ upstream: "https://pkg.julialang.org", registriesTtl: 60 });
     expect(c.cache).toEqual({ dir: path.join(t.dir, "pkgpub-cache"), maxBytes: 2e9 });
@@ -24,6 +24,38 @@ describe("serve configuration", () => {
       { name: "hexpm", upstream: "https://repo.hex.pm", repository: "hexpm", publicKey: pem, allow: ["jason", "plug", "telemetry"], registryTtl: 300 },
     ]);
     expect(c.tokens).toEqual([{ name: "ci", token: "s3cret-token-of-ci-0001", scopes: ["julia", "/repos/acme"], publish: [], replace: [] }]);
+    t.cleanup();
+  });
+
+  it("resolves relative paths in the file against the file's directory, and flag or env paths against the working directory", () => {
+    const t = tempDir("pkgpub-config-");
+    const conf = path.join(t.dir, "etc");
+    const elsewhere = path.join(t.dir, "run");
+    mkdirSync(path.join(conf, "keys"), { recursive: true });
+    mkdirSync(elsewhere);
+    writeFileSync(path.join(conf, "keys", "acme.pem"), generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString());
+    writeFileSync(path.join(conf, "hexpm.pem"), pem);
+    writeFileSync(
+      path.join(conf, "pkgpub.toml"),
+      'store = "data"\n[cache]\ndir = "cache"\n[[hex_publish]]\nrepo = "acme"\nprivate_key = "keys/acme.pem"\n[[hex_mirror]]\nname = "hexpm"\nupstream = "https://repo.hex.pm"\npublic_key_file = "hexpm.pem"\n',
+    );
+    const fromFile = loadConfig({ config: "../etc/pkgpub.toml" }, {}, elsewhere);
+    expect(fromFile.store).toBe(path.join(conf, "data"));
+    expect(fromFile.cache.dir).toBe(path.join(conf, "cache"));
+    expect(fromFile.hexPublish.map((h) => h.repo)).toEqual(["acme"]);
+    expect(fromFile.hexMirrors[0]!.publicKey).toBe(pem);
+
+    const overridden = loadConfig({ config: "../etc/pkgpub.toml", store: "mine" }, { PKGPUB_CACHE_DIR: "c2" }, elsewhere);
+    expect(overridden.store).toBe(path.join(elsewhere, "mine"));
+    expect(overridden.cache.dir).toBe(path.join(elsewhere, "c2"));
+    // Not given anywhere: the defaults are the working directory's.
+    writeFileSync(path.join(conf, "bare.toml"), "port = 0\n");
+    const bare = loadConfig({ config: "../etc/bare.toml" }, {}, elsewhere);
+    expect(bare.store).toBe(path.join(elsewhere, "data"));
+    expect(bare.cache.dir).toBe(path.join(elsewhere, "pkgpub-cache"));
+    // A URL is left for the store opener, which refuses a mistyped one.
+    expect(loadConfig({ store: "s3://b/p" }, {}, elsewhere).store).toBe("s3://b/p");
+    expect(loadConfig({ store: "s3:/b" }, {}, elsewhere).store).toBe("s3:/b");
     t.cleanup();
   });
 

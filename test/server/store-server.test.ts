@@ -153,7 +153,7 @@ describe.each(makers)("pkgpub serve over the %s", (_name, make) => {
       "/repos/other/names",
       "/repos/acme/docs/foo_bar-1.0.0.tar.gz",
       "/nothing/here",
-      "/registries.eager",
+      "/registries.newest", // only the two flavours exist
       "/favicon.ico",
     ];
     for (const p of notFound) {

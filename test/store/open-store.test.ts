@@ -41,7 +41,7 @@ describe("openStore", () => {
   });
 
   it("refuses unsupported schemes and malformed S3 URLs with a clear message", async () => {
-    await expect(openStore("gs://bucket", env)).rejects.toThrow(/unsupported store "gs:\/\/bucket"/);
+    await expect(openStore("gs://bucket", env)).rejects.toThrow(/store "gs:\/\/bucket": unsupported store; use a directory path/);
     await expect(openStore("s3://", env)).rejects.toThrow(/invalid S3 store "s3:\/\/" \(expected s3:\/\/bucket\[\/prefix\]\)/);
     await expect(openStore("s3://b/../x", env)).rejects.toThrow(/invalid prefix/);
     const leaked = await openStore("s3://AKIDEXAMPLE:sekrit-value@bucket", env).catch((e: unknown) => String(e));

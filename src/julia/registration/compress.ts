@@ -1,6 +1,6 @@
 // The range compression of Deps/Compat/WeakDeps/WeakCompat files (RegistryTools Compress, spec §6.6).
 
-import { bound, compareVersions, formatRange, inRange, parseRange, range, type VersionNumber, type VersionRange } from "./versions.js";
+import { bound, compareVersions, formatRange, inRange, parseRange, range, unionRanges, type VersionNumber, type VersionRange } from "./versions.js";
 
 /** A value in one of these files: a UUID or range string, or an array of range strings. */
 export type EntryValue = string | string[];
@@ -19,7 +19,9 @@ function uniqueSorted(vs: VersionNumber[]): VersionNumber[] {
 /**
  * Ranges covering every version of `subset` and none of the rest of `pool` (prerelease and build
  * parts ignored): the first fit of the widest-first search RegistryTools does, so our files
- * match the ones it writes.
+ * match the ones it writes. The search never crosses a major version, but RegistryTools hands
+ * its ranges to Pkg's VersionSpec, whose constructor unions ranges that touch; so "0.4.2-0"
+ * and "1" come out as one "0.4.2-1", and so must ours.
  */
 export function compressVersions(pool: VersionNumber[], subset: VersionNumber[]): VersionRange[] {
   let remaining = uniqueSorted(subset);
@@ -44,7 +46,7 @@ export function compressVersions(pool: VersionNumber[], subset: VersionNumber[])
     }
     throw new Error(`cannot find a version range for ${a.major}.${a.minor}.${a.patch}: a release and its prerelease are both registered`);
   }
-  return ranges;
+  return unionRanges(ranges);
 }
 
 /** Expands a stored file against the versions it was written for; overlapping ranges are an error. */

@@ -43,7 +43,7 @@ export async function startWorld(options: { publishers?: Publishers; hexKeyPem?:
   const github = await startFakeGitHub();
   const gitHttp = await startGitHttp(served, (t) => github.tokens.has(t));
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
-  const env = { ...GIT_ENV, PKGPUB_STORE: storeDir, PKGPUB_CACHE_DIR: path.join(root, "cache") };
+  const env = { ...GIT_ENV, PKGPUB_STORE: storeDir, PKGPUB_GIT_CACHE_DIR: path.join(root, "cache") };
   const app = await startAppServer({
     appId: 1,
     privateKey,

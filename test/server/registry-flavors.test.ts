@@ -1,0 +1,121 @@
+// Registry flavours on the proxy (spec §2.5): /registries redirects as PkgServer does, each
+// flavour is its own listing from the store, merged per flavour with the upstream's, and a
+// store without a conservative listing stays flavourless.
+
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import path from "node:path";
+import { PassThrough } from "node:stream";
+import { FsStore } from "../../src/store/fs-store.js";
+import { startServer, type RunningServer, type ServerOptions } from "../../src/server/start-server.js";
+import { tempDir } from "../support/git-repo.js";
+import { FakeUpstream } from "./fake-upstream.js";
+import { raw } from "./http-client.js";
+
+const OWN = "0a1b2c3d-0000-4000-8000-00000000000a";
+const GENERAL = "23338594-aafe-5451-b93e-139f81909106";
+const OLD = "a".repeat(40); // every version stored
+const NEW = "b".repeat(40); // names a version that failed to build
+const line = (uuid: string, tree: string) => `/registry/${uuid}/${tree}\n`;
+
+describe("registry flavours", () => {
+  const t = tempDir("pkgpub-flavours-");
+  const servers: RunningServer[] = [];
+  let flavoured: FsStore;
+  let flavourless: FsStore;
+  let upstream: FakeUpstream;
+  let n = 0;
+
+  async function serve(store: FsStore, extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
+    const s = await startServer({ store, port: 0, log: new PassThrough(), cache: { dir: path.join(t.dir, `cache-${n++}`) }, ...extra });
+    servers.push(s);
+    return s;
+  }
+
+  beforeAll(async () => {
+    flavoured = new FsStore(path.join(t.dir, "flavoured"));
+    await flavoured.put("registries", line(OWN, NEW));
+    await flavoured.put("registries.conservative", line(OWN, OLD));
+    flavourless = new FsStore(path.join(t.dir, "flavourless"));
+    await flavourless.put("registries", line(OWN, NEW));
+    upstream = await FakeUpstream.start();
+  });
+  afterEach(async () => {
+    while (servers.length) await servers.pop()!.close();
+    upstream.routes.clear();
+  });
+  afterAll(async () => {
+    await upstream.close();
+    t.cleanup();
+  });
+
+  it("redirects /registries by Julia-Registry-Preference, else eager for CI clients, else conservative", async () => {
+    const s = await serve(flavoured);
+    const where = async (headers: Record<string, string>) => {
+      const res = await raw(s.url, "/registries", { headers });
+      expect(res.status).toBe(302);
+      return res.headers.location;
+    };
+    expect(await where({})).toBe("registries.conservative");
+    expect(await where({ "Julia-CI-Variables": "APPVEYOR=n;CI=n;GITHUB_ACTIONS=f;TRAVIS=o" })).toBe("registries.conservative");
+    expect(await where({ "Julia-CI-Variables": "APPVEYOR=n;CI=t;GITHUB_ACTIONS=t" })).toBe("registries.eager");
+    expect(await where({ "Julia-Registry-Preference": "eager" })).toBe("registries.eager");
+    expect(await where({ "Julia-Registry-Preference": "conservative", "Julia-CI-Variables": "CI=t" })).toBe("registries.conservative");
+    const bad = await raw(s.url, "/registries", { headers: { "Julia-Registry-Preference": "newest" } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.toString()).toContain("Julia-Registry-Preference");
+    // the server keeps serving after the bad request
+    expect((await raw(s.url, "/registries.eager")).status).toBe(200);
+  });
+
+  it("each flavour is its own listing: conservative clients never see the commit with the failed version", async () => {
+    const s = await serve(flavoured);
+    const eager = await raw(s.url, "/registries.eager");
+    expect(eager.status).toBe(200);
+    expect(eager.headers["content-type"]).toContain("text/plain");
+    expect(eager.body.toString()).toBe(line(OWN, NEW));
+    expect((await raw(s.url, "/registries.conservative")).body.toString()).toBe(line(OWN, OLD));
+    // A client that follows the redirect (as Downloads.jl does) ends at its flavour.
+    expect(await (await fetch(`${s.url}/registries`)).text()).toBe(line(OWN, OLD));
+    expect(await (await fetch(`${s.url}/registries`, { headers: { "Julia-CI-Variables": "CI=t" } })).text()).toBe(line(OWN, NEW));
+    expect((await raw(s.url, "/registries.newest")).status).toBe(404);
+  });
+
+  it("a store without a conservative listing is flavourless: one listing under all three paths", async () => {
+    const s = await serve(flavourless);
+    for (const p of ["/registries", "/registries.eager", "/registries.conservative"]) {
+      const res = await raw(s.url, p);
+      expect(res.status, p).toBe(200);
+      expect(res.body.toString(), p).toBe(line(OWN, NEW));
+    }
+  });
+
+  it("merges each flavour with the upstream's same flavour", async () => {
+    upstream.bytes("/registries.eager", Buffer.from(line(GENERAL, "e".repeat(40))));
+    upstream.bytes("/registries.conservative", Buffer.from(line(GENERAL, "c".repeat(40))));
+    upstream.bytes("/registries", Buffer.from(line(GENERAL, "f".repeat(40))));
+    const s = await serve(flavoured, { julia: { upstream: upstream.url, registriesTtl: 60 } });
+    expect((await raw(s.url, "/registries")).status).toBe(302);
+    expect((await raw(s.url, "/registries.eager")).body.toString()).toBe(line(OWN, NEW) + line(GENERAL, "e".repeat(40)));
+    expect((await raw(s.url, "/registries.conservative")).body.toString()).toBe(line(OWN, OLD) + line(GENERAL, "c".repeat(40)));
+  });
+
+  it("a flavourless upstream's one listing is merged into both flavours; a flavourless store's too", async () => {
+    upstream.bytes("/registries", Buffer.from(line(GENERAL, "f".repeat(40))));
+    const s = await serve(flavoured, { julia: { upstream: upstream.url, registriesTtl: 60 } });
+    expect((await raw(s.url, "/registries.eager")).body.toString()).toBe(line(OWN, NEW) + line(GENERAL, "f".repeat(40)));
+    expect((await raw(s.url, "/registries.conservative")).body.toString()).toBe(line(OWN, OLD) + line(GENERAL, "f".repeat(40)));
+    const s2 = await serve(flavourless, { julia: { upstream: upstream.url, registriesTtl: 60 } });
+    expect((await raw(s2.url, "/registries")).body.toString()).toBe(line(OWN, NEW) + line(GENERAL, "f".repeat(40)));
+    expect((await raw(s2.url, "/registries.conservative")).body.toString()).toBe(line(OWN, NEW) + line(GENERAL, "f".repeat(40)));
+  });
+
+  it("a token for the Julia routes reads every flavour", async () => {
+    const token = "t0k3n-julia-flavours-0123456789";
+    const s = await serve(flavoured, { tokens: [{ name: "julia-ci", token, scopes: ["julia"] }] });
+    const auth = { Authorization: `Bearer ${token}` };
+    expect((await raw(s.url, "/registries.eager", { headers: auth })).status).toBe(200);
+    expect((await raw(s.url, "/registries.conservative", { headers: auth })).status).toBe(200);
+    expect((await raw(s.url, "/registries", { headers: auth })).status).toBe(302);
+    expect((await raw(s.url, "/registries.eager")).status).toBe(401);
+  });
+});
