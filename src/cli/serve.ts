@@ -15,7 +15,8 @@ Serves the store over HTTP, read-only unless --hex-publish opens the Hex HTTP AP
 /registries.eager and /registries.conservative, /registry/<uuid>/<hash>, /package/<uuid>/<hash>,
 /artifact/<hash>) and Hex repositories
 (/repos/<name>/...), with optional fallthrough to an upstream Pkg server, Hex mirrors, access
-tokens, /health, /metrics and a browse page at /. Prints the URL it listens on, then one JSON
+tokens, /health, /metrics, and browse pages: / (client setup, search with /?q=) and one page per
+package under /browse/. Prints the URL it listens on, then one JSON
 log line per request. Stops on SIGTERM/SIGINT after finishing the requests in flight.
 
 Workers (--workers 4, or auto for one per core; default 1): that many server processes share

@@ -67,13 +67,25 @@ export class AccessControl {
     if (grant === "unknown") throw new HttpError(403, "token not accepted");
     state.tokenName = grant.name;
     // Docs pages are read with the repository's rights: /docs/acme/… as /repos/acme/docs/….
-    // Every flavour of /registries is read with the rights to /registries.
+    // Every flavour of /registries is read with the rights to /registries; a package page with
+    // those of its repository or registry.
     const path =
-      resource.kind === "docs" ? `/repos/${resource.repo}/docs/${resource.name}` : resource.kind === "registries" ? "/registries" : (req.url ?? "/").split("?")[0]!;
+      resource.kind === "docs"
+        ? `/repos/${resource.repo}/docs/${resource.name}`
+        : resource.kind === "registries"
+          ? "/registries"
+          : resource.kind === "browse"
+            ? browseReadPath(resource)
+            : (req.url ?? "/").split("?")[0]!;
     // The index page is open to any valid token; it lists only what the token may read.
     if (resource.kind === "index") return;
     if (!grant.scopes.some((s) => underPrefix(path, s))) throw new HttpError(403, `token ${grant.name} may not read ${path}`);
   };
+}
+
+/** A package page shows what its repository's or registry's resources show, so it takes their rights. */
+export function browseReadPath(r: { ecosystem: "hex" | "julia"; scope: string }): string {
+  return r.ecosystem === "hex" ? `/repos/${r.scope}` : "/registries";
 }
 
 function candidates(value: string): string[] {

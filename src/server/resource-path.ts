@@ -38,6 +38,8 @@ export type Resource =
   | { kind: "package"; uuid: string; hash: string }
   | { kind: "artifact"; hash: string }
   | { kind: "hex"; repo: string; resource: HexResource }
+  /** A browse page for one package: /browse/hex/<repo>/<name> or /browse/julia/<registry-uuid>/<Name>. */
+  | { kind: "browse"; ecosystem: "hex" | "julia"; scope: string; name: string }
   /** A page of a release's docs: /docs/<repo>/<name>[/<version>[/<file>]]; no version means the newest. */
   | { kind: "docs"; repo: string; name: string; version?: string; file?: string };
 
@@ -63,6 +65,7 @@ export function parseTarget(target: string): ParseResult {
   if (/[\u0000-\u001f\u007f]/.test(path)) return bad("control characters are not allowed in resource paths");
   if (path === "/") return { ok: true, resource: { kind: "index" }, path };
   if (path.startsWith("/docs/")) return parseDocs(path);
+  if (path.startsWith("/browse/")) return parseBrowse(path);
   const segments = path.slice(1).split("/");
   if (segments.some((s) => s === "." || s === "..")) return bad("'.' and '..' path segments are not allowed");
   if (segments.some((s) => s === "")) {
@@ -116,6 +119,20 @@ function parseDocs(path: string): ParseResult {
   // "/docs/r/n/1.0.0" (no slash) has no file: relative links would break, so it is redirected.
   if (version !== undefined && (file.length > 0 || trailing)) resource.file = [...file, ...(trailing ? ["index.html"] : [])].join("/");
   return { ok: true, resource, path };
+}
+
+/** Julia package names are identifiers; Hex names and repositories follow their rules above. */
+function parseBrowse(path: string): ParseResult {
+  const [ecosystem, scope, name, ...more] = path.slice("/browse/".length).split("/");
+  if (more.length > 0 || scope === undefined || name === undefined) return unknown("expected /browse/hex/<repo>/<name> or /browse/julia/<registry-uuid>/<name>");
+  if (ecosystem === "hex") {
+    if (!HEX_REPO.test(scope)) return bad(`malformed repository name ${JSON.stringify(scope)}`);
+    if (!HEX_NAME.test(name)) return bad(`malformed package name ${JSON.stringify(name)}`);
+  } else if (ecosystem === "julia") {
+    if (!UUID.test(scope)) return bad(`malformed registry uuid ${JSON.stringify(scope)}`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)) return bad(`malformed package name ${JSON.stringify(name)}`);
+  } else return unknown("expected /browse/hex/… or /browse/julia/…");
+  return { ok: true, resource: { kind: "browse", ecosystem, scope, name }, path };
 }
 
 function parseHex(rest: string[], ok: (r: Resource) => ParseResult): ParseResult {

@@ -122,7 +122,7 @@ export class FsStore implements Store {
     for (const key of keys) {
       if (!key.startsWith(prefix)) continue;
       const st = await statFile(path.join(this.root, key));
-      if (st) yield { key, size: st.size, etag: etagOf(st) };
+      if (st) yield { key, size: st.size, etag: etagOf(st), modified: st.mtime };
     }
   }
 

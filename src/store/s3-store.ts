@@ -214,7 +214,7 @@ export class S3Store implements Store {
         if (o.Key === undefined || !o.Key.startsWith(base)) continue;
         const key = o.Key.slice(base.length);
         if (key.startsWith(INTERNAL_PREFIX)) continue;
-        yield { key, size: o.Size ?? 0, etag: o.ETag ?? "" };
+        yield { key, size: o.Size ?? 0, etag: o.ETag ?? "", ...(o.LastModified ? { modified: o.LastModified } : {}) };
       }
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);

@@ -37,6 +37,8 @@ export interface ObjectListing {
   key: string;
   size: number;
   etag: string;
+  /** When the object was written, where the store knows it (shown on the browse pages). */
+  modified?: Date;
 }
 
 /** Inclusive byte offsets, as in an HTTP Range. */
