@@ -5,7 +5,7 @@ import path from "node:path";
 import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
 import { FsStore } from "../../src/store/fs-store.js";
-import { startServer, type RunningServer } from "../../src/server/start-server.js";
+import { startTestServer, type TestServer } from "../support/serve.js";
 import { tempDir } from "../support/git-repo.js";
 import { raw } from "./http-client.js";
 import { signedRepo } from "./hex-fixture.js";
@@ -24,7 +24,7 @@ function chromium(args: string[], cwd: string): Promise<{ stdout: string }> {
 
 describe("the browse page at /", () => {
   const t = tempDir("pkgpub-browse-");
-  let server: RunningServer;
+  let server: TestServer;
 
   beforeAll(async () => {
     const store = new FsStore(path.join(t.dir, "store"));
@@ -41,7 +41,7 @@ describe("the browse page at /", () => {
     for (const [p, bytes] of hex.files) await store.put(`repos/acme${p}`, bytes);
     // Something hostile in the store must come out escaped, never as markup.
     await store.put("repos/acme/tarballs/alpha-2.0.0-rc.1+x.tar", "x");
-    server = await startServer({ store, port: 0, log: new PassThrough() });
+    server = await startTestServer({ store, port: 0, log: new PassThrough() });
   });
   afterAll(async () => {
     await server?.close();
