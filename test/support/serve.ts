@@ -91,7 +91,8 @@ async function startCluster(options: ServerOptions & { store: Store }, store: { 
   });
   let banner = "";
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  for (let i = 0; i < 800 && !/JULIA_PKG_SERVER=\S+\n/.test(banner) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 25));
+  // A loaded CI machine can take long to start three processes.
+  for (let i = 0; i < 2400 && !/JULIA_PKG_SERVER=\S+\n/.test(banner) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 25));
   const url = /on (http:\/\/\S+)/.exec(banner)?.[1];
   if (!url) {
     child.kill("SIGKILL");
