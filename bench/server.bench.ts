@@ -1,7 +1,10 @@
 // Server figures, each against a baseline measured in the same run:
-//  - requests/s for a 100 KB stored tarball: pkgpub serve vs nginx (Debian nginx-light, one
-//    worker, like pkgpub's one event loop) on the same directory, wrk with 32 connections;
-//  - peak RSS of the pkgpub serve process while 32 clients download a 200 MB artifact at once;
+//  - requests/s for a 100 KB and a 5 MB stored tarball: pkgpub serve --workers auto vs nginx
+//    (Debian nginx-light, sendfile) with worker_processes auto as deployed, the one-worker
+//    figures of both beside them, on the same directory, wrk with 32 connections, runs
+//    interleaved so that drift on a shared machine hits every server alike;
+//  - peak RSS of all pkgpub serve processes together (primary and workers, sampled) while 32
+//    clients download a 200 MB artifact at once;
 //  - latency of a cache hit (upstream content in the local cache) vs a direct store read of an
 //    object of the same size.
 // pkgpub runs as its own process (bin/pkgpub.mjs, built by `npm run bench`).
@@ -10,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { Agent, get } from "node:http";
 import { createServer } from "node:net";
-import os from "node:os";
+import os, { availableParallelism } from "node:os";
 import path from "node:path";
 
 // Run from the repository root (bench/run.mjs does); the bundle itself lives in build/bench/.
@@ -21,6 +24,7 @@ const H_STORE = "1".repeat(40);
 const H_CACHE = "2".repeat(40);
 const H_ART = "3".repeat(40);
 const H_STORE_BIG = "4".repeat(40);
+const H_STORE_5M = "6".repeat(40);
 const H_CACHE_BIG = "5".repeat(40);
 const MiB = 1024 * 1024;
 const report = (label: string, value: string): void => console.log(`  ${label.padEnd(58)} ${value}`);
@@ -61,12 +65,12 @@ async function waitHttp(url: string): Promise<void> {
   throw new Error(`${url} never answered`);
 }
 
-async function startPkgpub(): Promise<{ url: string; child: ChildProcess }> {
+async function startPkgpub(workers = "1"): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const log = openSync(path.join(dir, `pkgpub-${port}.log`), "w");
   const child = spawn(
     process.execPath,
-    [BIN, "serve", "--store", store, "--port", String(port), "--julia-upstream", "http://127.0.0.1:9", "--cache-dir", cache],
+    [BIN, "serve", "--store", store, "--port", String(port), "--workers", workers, "--julia-upstream", "http://127.0.0.1:9", "--cache-dir", cache],
     { stdio: ["ignore", log, log] },
   );
   closeSync(log);
@@ -90,8 +94,23 @@ function peakRssMiB(pid: number): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
 }
 
+/** Resident memory of a process and all its children now, MiB. */
+function treeRssMiB(pid: number): number {
+  let kb = 0;
+  const visit = (p: number) => {
+    try {
+      kb += Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, "utf8"))![1]);
+      for (const c of readFileSync(`/proc/${p}/task/${p}/children`, "utf8").split(" ").filter(Boolean)) visit(Number(c));
+    } catch {
+      // gone meanwhile
+    }
+  };
+  visit(pid);
+  return kb / 1024;
+}
+
 function wrk(url: string): number {
-  const r = spawnSync("wrk", ["-t2", "-c32", "-d6s", url], { encoding: "utf8" });
+  const r = spawnSync("wrk", ["-t2", "-c32", "-d5s", url], { encoding: "utf8" });
   const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
   if (!m) throw new Error(`wrk failed: ${r.stdout}${r.stderr}`);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout);
@@ -99,15 +118,15 @@ function wrk(url: string): number {
   return Number(m[1]);
 }
 
-async function startNginx(): Promise<{ url: string; child: ChildProcess }> {
+async function startNginx(workers: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const conf = path.join(dir, "nginx.conf");
+  const conf = path.join(dir, `nginx-${workers}.conf`);
   writeFileSync(
     conf,
     `user root;
-worker_processes 1;
+worker_processes ${workers};
 daemon off;
-pid ${dir}/nginx.pid;
+pid ${dir}/nginx-${workers}.pid;
 error_log ${dir}/nginx-error.log;
 events { worker_connections 1024; }
 http {
@@ -174,6 +193,7 @@ try {
   put(cache, `package/${UUID}/${H_CACHE}`, randomBytes(100 * 1024));
   // Above the in-memory limit (1 MiB): these stream from their files every time.
   put(store, `package/${UUID}/${H_STORE_BIG}`, randomBytes(2 * MiB));
+  put(store, `package/${UUID}/${H_STORE_5M}`, randomBytes(5 * 1000 * 1000));
   put(cache, `package/${UUID}/${H_CACHE_BIG}`, randomBytes(2 * MiB));
   // 200 MB artifact, written in pieces.
   mkdirSync(path.join(store, "artifact"), { recursive: true });
@@ -183,20 +203,34 @@ try {
   closeSync(fd);
   mkdirSync(path.join(dir, "nginx-tmp"), { recursive: true });
 
-  console.log("requests/s, 100 KB tarball, wrk -t2 -c32 -d6s, alternating runs (one nginx worker vs one pkgpub process)");
-  // The machine is shared: alternate the two servers and compare each pair.
-  const nginx = await startNginx();
-  const pk = await startPkgpub();
-  const ratios: number[] = [];
-  for (let round = 1; round <= 3; round++) {
-    const nginxRps = wrk(`${nginx.url}/package/${UUID}/${H_STORE}`);
-    const pkgpubRps = wrk(`${pk.url}/package/${UUID}/${H_STORE}`);
-    ratios.push(pkgpubRps / nginxRps);
-    report(`round ${round}: nginx / pkgpub serve (JSON log line per request on)`, `${nginxRps.toFixed(0)} / ${pkgpubRps.toFixed(0)} req/s`);
+  const cores = availableParallelism();
+  console.log(`requests/s, wrk -t2 -c32 -d5s, 3 interleaved rounds; "auto" is ${cores} processes on this machine`);
+  const servers = {
+    "nginx auto": await startNginx("auto"),
+    "pkgpub --workers auto": await startPkgpub("auto"),
+    "nginx 1 worker": await startNginx("1"),
+    "pkgpub 1 worker": await startPkgpub("1"),
+  };
+  const sizes: Array<[string, string]> = [
+    ["100 KB", `/package/${UUID}/${H_STORE}`],
+    ["5 MB", `/package/${UUID}/${H_STORE_5M}`],
+  ];
+  for (const [size, p] of sizes) {
+    const runs = new Map<string, number[]>(Object.keys(servers).map((k) => [k, []]));
+    for (let round = 1; round <= 3; round++) {
+      for (const [name, srv] of Object.entries(servers)) runs.get(name)!.push(wrk(`${srv.url}${p}`));
+    }
+    for (const [name, xs] of runs) report(`${size}: ${name} (median of 3)`, `${median(xs).toFixed(0)} req/s  [${xs.map((x) => x.toFixed(0)).join(", ")}]`);
+    const target = size === "100 KB" ? 0.8 : 0.9;
+    report(`${size}: pkgpub auto / nginx auto (target >= ${target})`, (median(runs.get("pkgpub --workers auto")!) / median(runs.get("nginx auto")!)).toFixed(2));
+    report(`${size}: pkgpub 1 / nginx 1 worker`, (median(runs.get("pkgpub 1 worker")!) / median(runs.get("nginx 1 worker")!)).toFixed(2));
   }
-  nginx.child.kill("SIGQUIT");
-  await new Promise((r) => nginx.child.once("exit", r));
-  report("pkgpub / nginx, median of the rounds (target >= 0.5)", median(ratios).toFixed(2));
+  for (const name of ["nginx auto", "nginx 1 worker"] as const) {
+    servers[name].child.kill("SIGQUIT");
+    await new Promise((r) => servers[name].child.once("exit", r));
+  }
+  await stop(servers["pkgpub --workers auto"].child);
+  const pk = servers["pkgpub 1 worker"];
 
   console.log("latency, 100 KB (held in memory after the first read), sequential keep-alive GETs (2000 each, interleaved)");
   await latencies(pk.url, [`/package/${UUID}/${H_STORE}`, `/package/${UUID}/${H_CACHE}`], 200);
@@ -212,16 +246,21 @@ try {
   await stop(pk.child);
 
   console.log("peak RSS, 32 clients downloading a 200 MB artifact at once");
-  const fresh = await startPkgpub();
-  const idle = peakRssMiB(fresh.child.pid!);
-  const t0 = performance.now();
-  const bytes = await downloadAll(`${fresh.url}/artifact/${H_ART}`, 32);
-  const secs = (performance.now() - t0) / 1000;
-  const peak = peakRssMiB(fresh.child.pid!);
-  await stop(fresh.child);
-  if (bytes !== 32 * 200 * MiB) throw new Error(`downloaded ${bytes} bytes, expected ${32 * 200 * MiB}`);
-  report("pkgpub serve peak RSS: idle / during (target < 200 MB)", `${idle.toFixed(0)} MiB / ${peak.toFixed(0)} MiB`);
-  report("aggregate throughput", `${(bytes / MiB / secs).toFixed(0)} MiB/s (${secs.toFixed(1)} s)`);
+  for (const workers of ["1", "auto"]) {
+    const fresh = await startPkgpub(workers);
+    const idle = treeRssMiB(fresh.child.pid!);
+    let peak = idle;
+    const sampler = setInterval(() => (peak = Math.max(peak, treeRssMiB(fresh.child.pid!))), 50);
+    const t0 = performance.now();
+    const bytes = await downloadAll(`${fresh.url}/artifact/${H_ART}`, 32);
+    const secs = (performance.now() - t0) / 1000;
+    clearInterval(sampler);
+    const onePeak = peakRssMiB(fresh.child.pid!);
+    await stop(fresh.child);
+    if (bytes !== 32 * 200 * MiB) throw new Error(`downloaded ${bytes} bytes, expected ${32 * 200 * MiB}`);
+    report(`--workers ${workers}: all processes' RSS idle / peak (target < 400 MB)`, `${idle.toFixed(0)} MiB / ${peak.toFixed(0)} MiB (primary's own peak ${onePeak.toFixed(0)} MiB)`);
+    report(`--workers ${workers}: aggregate throughput`, `${(bytes / MiB / secs).toFixed(0)} MiB/s (${secs.toFixed(1)} s)`);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -9,7 +9,12 @@ const { version } = JSON.parse(readFileSync(new URL("../package.json", import.me
 
 const result = await build({
   entryPoints: ["src/cli.ts"],
-  outfile: "build/cli.js",
+  // Split at the CLI's lazy command imports: `pkgpub serve` (each of its workers too) then
+  // never loads Probot and Octokit, which only `pkgpub app` needs (about 45 MiB of RSS).
+  outdir: "build",
+  entryNames: "[name]",
+  chunkNames: "chunks/[name]-[hash]",
+  splitting: true,
   bundle: true,
   platform: "node",
   target: "node20",

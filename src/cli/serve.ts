@@ -98,6 +98,10 @@ const command: Command = {
               }),
           }
         : {}),
+    }).catch((err: unknown) => {
+      // A worker that cannot start lets go of the primary, so that it exits and is seen failing.
+      worker?.leave();
+      throw err;
     });
     if (worker) {
       // The primary prints the banner once for all; it stops every worker itself.

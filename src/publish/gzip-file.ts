@@ -3,10 +3,19 @@ import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
 
-/** Gzips a chunk stream into a file (level 6, as `gzip` does by default); returns bytes written. */
-export async function gzipToFile(chunks: AsyncIterable<Uint8Array>, file: string): Promise<number> {
+/** gzip's own default: package and artifact tarballs. */
+export const DEFAULT_GZIP_LEVEL = 6;
+/**
+ * The registry tarball is rebuilt on every publish and grows with the registry; Pkg checks its
+ * tree hash, never its compressed bytes, so its level is a free trade of publish time against
+ * size (figures in bench/julia-registry.bench.ts).
+ */
+export const REGISTRY_GZIP_LEVEL = 6;
+
+/** Gzips a chunk stream into a file; returns bytes written. */
+export async function gzipToFile(chunks: AsyncIterable<Uint8Array>, file: string, level = DEFAULT_GZIP_LEVEL): Promise<number> {
   const out = createWriteStream(file, { flags: "wx" });
-  await pipeline(Readable.from(coalesce(chunks)), createGzip({ level: 6, chunkSize: 128 * 1024 }), out);
+  await pipeline(Readable.from(coalesce(chunks)), createGzip({ level, chunkSize: 128 * 1024 }), out);
   return out.bytesWritten;
 }
 
@@ -46,6 +55,7 @@ export async function gzipToFileChecked(
   chunks: AsyncIterable<Uint8Array>,
   file: string,
   check: (tar: AsyncIterable<Uint8Array>) => Promise<void>,
+  level = DEFAULT_GZIP_LEVEL,
 ): Promise<number> {
   const out = createWriteStream(file, { flags: "wx" });
   const gunzip = createGunzip();
@@ -66,7 +76,7 @@ export async function gzipToFileChecked(
       out.end(() => done());
     },
   });
-  const writing = pipeline(Readable.from(coalesce(chunks)), createGzip({ level: 6, chunkSize: 128 * 1024 }), tee);
+  const writing = pipeline(Readable.from(coalesce(chunks)), createGzip({ level, chunkSize: 128 * 1024 }), tee);
   const checking = check(gunzip).catch((err: unknown) => {
     tee.destroy(err as Error);
     throw err;

@@ -2,7 +2,7 @@ import { treeHashOfTar } from "../julia/tar-tree-hash.js";
 import { canonicalOrder, writeTar, type CanonicalEntry } from "../julia/tar-writer.js";
 import type { TreeHashRules } from "../julia/tree-model.js";
 import type { GitRepository, TreeListingEntry } from "../git/repository.js";
-import { gunzipFile, gzipToFile, gzipToFileChecked } from "./gzip-file.js";
+import { DEFAULT_GZIP_LEVEL, gunzipFile, gzipToFile, gzipToFileChecked } from "./gzip-file.js";
 
 /**
  * Builds the gzip tarball of a git tree from git objects (never `git archive` or a checkout,
@@ -15,6 +15,7 @@ export async function buildTreeTarball(
   listing?: TreeListingEntry[],
   /** Verify the tree hash, by this rule, from the compressed bytes as they are written. */
   verifyRules?: TreeHashRules,
+  gzipLevel = DEFAULT_GZIP_LEVEL,
 ): Promise<number> {
   const entries: CanonicalEntry[] = [];
   const blobOf = new Map<string, string>();
@@ -43,11 +44,11 @@ export async function buildTreeTarball(
   const objects = repo.sequence(ordered.flatMap((e) => (e.type === "file" ? [blobOf.get(e.path)!] : [])));
   try {
     const tar = writeTar(ordered, (entry) => objects.next(blobOf.get(entry.path)!));
-    if (!verifyRules) return await gzipToFile(tar, file);
+    if (!verifyRules) return await gzipToFile(tar, file, gzipLevel);
     return await gzipToFileChecked(tar, file, async (bytes) => {
       const actual = await treeHashOfTar(bytes, verifyRules);
       if (actual !== tree) throw new Error(`tarball tree hash ${actual} does not match ${tree}`);
-    });
+    }, gzipLevel);
   } finally {
     objects.close();
   }

@@ -48,13 +48,14 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   let gatherId = 0;
   const gathers = new Map<number, { waiting: Set<number>; got: MetricsSnapshot[]; finish: () => void }>();
 
+  const outputs: Promise<void>[] = [];
   return new Promise<number>((resolveExit) => {
     let exitCode = 0;
     const fork = () => {
       const worker = cluster.fork();
       started.set(worker.id, Date.now());
-      forwardLines(worker.process.stdout, options.stdout);
-      forwardLines(worker.process.stderr, options.stderr);
+      // A worker's last lines may still be in its pipes when it exits: the primary ends after them.
+      outputs.push(forwardLines(worker.process.stdout, options.stdout), forwardLines(worker.process.stderr, options.stderr));
       worker.on("message", (m: ToPrimary) => onMessage(worker, m));
       worker.once("online", () => line(30, "worker started", { worker: worker.id, pid: worker.process.pid }));
       return worker;
@@ -108,7 +109,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       const age = Date.now() - (started.get(worker.id) ?? 0);
       started.delete(worker.id);
       if (stopping) {
-        if (code !== 0) exitCode = 1;
+        if (code !== 0) {
+          exitCode = 1;
+          line(50, "worker exited", { worker: worker.id, pid: worker.process.pid, code, signal });
+        }
         if (Object.keys(cluster.workers ?? {}).length === 0) finish();
         return;
       }
@@ -141,7 +145,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     const finish = () => {
       if (killTimer) clearTimeout(killTimer);
       cluster.removeAllListeners("exit");
-      resolveExit(exitCode);
+      void Promise.all(outputs).then(() => resolveExit(exitCode));
     };
 
     if (options.stopSignal) {
@@ -163,8 +167,8 @@ function send(worker: Worker, m: ToWorker): void {
  * Copies a worker's output on, only ever in whole lines: two workers' lines never interleave
  * mid-line, whatever sizes their writes have.
  */
-function forwardLines(from: NodeJS.ReadableStream | null | undefined, to: NodeJS.WritableStream): void {
-  if (!from) return;
+function forwardLines(from: NodeJS.ReadableStream | null | undefined, to: NodeJS.WritableStream): Promise<void> {
+  if (!from) return Promise.resolve();
   let carry: Buffer | null = null;
   from.on("data", (chunk: Buffer) => {
     const end = chunk.lastIndexOf(10);
@@ -176,9 +180,13 @@ function forwardLines(from: NodeJS.ReadableStream | null | undefined, to: NodeJS
     to.write(carry ? Buffer.concat([carry, whole]) : whole);
     carry = end + 1 < chunk.length ? Buffer.from(chunk.subarray(end + 1)) : null;
   });
-  from.on("end", () => {
-    if (carry) to.write(Buffer.concat([carry, Buffer.from("\n")]));
-    carry = null;
+  return new Promise<void>((resolve) => {
+    from.on("end", () => {
+      if (carry) to.write(Buffer.concat([carry, Buffer.from("\n")]));
+      carry = null;
+      resolve();
+    });
+    from.on("error", () => resolve());
   });
 }
 
@@ -238,7 +246,9 @@ export function workerHooks(metrics: Metrics): {
     leave: () => {
       process.off("SIGTERM", ignore);
       process.off("SIGINT", ignore);
-      if (process.connected) process.disconnect();
+      // Through the cluster worker, which marks the leave as deliberate: a plain disconnect
+      // makes Node exit the worker at once, dropping log lines still being written.
+      if (process.connected) cluster.worker?.disconnect();
     },
   };
 }

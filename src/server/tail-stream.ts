@@ -12,7 +12,8 @@ export interface GrowingFile {
   done: Promise<boolean>;
 }
 
-const CHUNK = 64 * 1024;
+/** As large as the store's reads (fs-store.ts): fewer reads and socket writes per download. */
+const CHUNK = 512 * 1024;
 const POLL_MS = 25;
 
 /**

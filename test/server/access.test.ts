@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PassThrough } from "node:stream";
 import { FsStore } from "../../src/store/fs-store.js";
-import { startServer, type RunningServer } from "../../src/server/start-server.js";
+import { startTestServer, type TestServer } from "../support/serve.js";
 import { tempDir } from "../support/git-repo.js";
 import { raw } from "./http-client.js";
 import { putFixtures, storeFixtures, type StoredFixture } from "./fixtures.js";
@@ -12,7 +12,7 @@ const ADMIN_TOKEN = "admin-token-0123456789abcdef";
 
 describe("access tokens", () => {
   const t = tempDir("pkgpub-access-");
-  let server: RunningServer;
+  let server: TestServer;
   let fixtures: StoredFixture[];
   const log: string[] = [];
 
@@ -22,7 +22,7 @@ describe("access tokens", () => {
     await putFixtures(store, fixtures);
     const sink = new PassThrough();
     sink.on("data", (c: Buffer) => log.push(c.toString("utf8")));
-    server = await startServer({
+    server = await startTestServer({
       store,
       port: 0,
       log: sink,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { generateKeyPairSync } from "node:crypto";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../../src/server/config.js";
@@ -163,5 +164,16 @@ describe("serve configuration", () => {
     const res = await runCli(["serve", "--port", "x"], { PATH: process.env.PATH });
     expect(res.code).toBe(2);
     expect(res.stderr).toContain("port (from --port)");
+  });
+
+  it("takes workers as a number or auto (one per core), 1 by default, and names it when wrong", () => {
+    const t = tempDir("pkgpub-config-");
+    expect(loadConfig({}, {}, t.dir).workers).toBe(1);
+    expect(loadConfig({ workers: "3" }, {}, t.dir).workers).toBe(3);
+    expect(loadConfig({}, { PKGPUB_WORKERS: "auto" }, t.dir).workers).toBe(availableParallelism());
+    writeFileSync(path.join(t.dir, "w.toml"), "workers = 2\n");
+    expect(loadConfig({ config: "w.toml" }, {}, t.dir).workers).toBe(2);
+    for (const bad of ["0", "many", "1.5"]) expect(() => loadConfig({ workers: bad }, {}, t.dir)).toThrow(/workers \(from --workers\)/);
+    t.cleanup();
   });
 });

@@ -4,7 +4,8 @@ import { existsSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import { get } from "node:http";
 import { FsStore } from "../../src/store/fs-store.js";
-import { startServer, type RunningServer, type ServerOptions } from "../../src/server/start-server.js";
+import { startTestServer, TEST_WORKERS, type TestServer } from "../support/serve.js";
+import type { ServerOptions } from "../../src/server/start-server.js";
 import { tempDir } from "../support/git-repo.js";
 import { FakeUpstream } from "./fake-upstream.js";
 import { raw } from "./http-client.js";
@@ -24,11 +25,11 @@ describe("Julia upstream fallthrough", () => {
   let general: { hash: string; gz: Buffer };
   let own: { hash: string; gz: Buffer };
   let store: FsStore;
-  const servers: RunningServer[] = [];
+  const servers: TestServer[] = [];
   let n = 0;
 
-  async function serve(extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
-    const s = await startServer({
+  async function serve(extra: Partial<Omit<ServerOptions, "store">> = {}): Promise<TestServer> {
+    const s = await startTestServer({
       store,
       port: 0,
       log: new PassThrough(),
@@ -82,10 +83,11 @@ describe("Julia upstream fallthrough", () => {
     expect(res.body.toString()).toBe(`/registry/${OWN}/${own.hash}\n/registry/${GENERAL}/${general.hash}\n`);
     // Reused for the TTL: the upstream is asked once.
     await raw(s.url, "/registries");
-    expect(upstream.count("/registries")).toBe(1);
+    expect(upstream.count("/registries")).toBeLessThanOrEqual(TEST_WORKERS);
   });
 
-  it("answers /registries from the last list while a refresh is pending, then serves the new one", async () => {
+  // One process's refresh timing: a second worker refreshes on its own.
+  it.skipIf(TEST_WORKERS > 1)("answers /registries from the last list while a refresh is pending, then serves the new one", async () => {
     upstream.bytes("/registries", Buffer.from(`/registry/${GENERAL}/${general.hash}\n`));
     const s = await serve({ julia: { upstream: upstream.url, registriesTtl: 0.001 } });
     expect((await raw(s.url, "/registries")).body.toString()).toContain(general.hash);
@@ -157,7 +159,8 @@ describe("Julia upstream fallthrough", () => {
     expect(metrics).toMatch(/pkgpub_cache_requests_total\{upstream="julia",result="miss"\} 3/);
   });
 
-  it("keeps the cache under its size limit, evicting the least recently used", async () => {
+  // The other worker may still hold the evicted object in memory (immutable, so harmless).
+  it.skipIf(TEST_WORKERS > 1)("keeps the cache under its size limit, evicting the least recently used", async () => {
     const a = `/package/${PKG}/${pkg.hash}`;
     const b = `/artifact/${art.hash}`;
     upstream.bytes(a, pkg.gz);
@@ -205,14 +208,17 @@ describe("Julia upstream fallthrough", () => {
     });
     const s = await serve();
     const all = Array.from({ length: 6 }, () => raw(s.url, p));
-    await waitFor(() => s.metrics.inFlight === 6);
+    // Six in flight, and the scrape itself.
+    await waitFor(async () => /pkgpub_http_requests_in_flight 7\n/.test((await raw(s.url, "/metrics")).body.toString()));
     release();
     const results = await Promise.all(all);
     for (const r of results) {
       expect(r.status).toBe(200);
       expect(r.body.equals(art.gz)).toBe(true);
     }
-    expect(upstream.count(p)).toBe(1);
+    // Once per server process: workers do not share their downloads in progress.
+    expect(upstream.count(p)).toBeGreaterThanOrEqual(1);
+    expect(upstream.count(p)).toBeLessThanOrEqual(TEST_WORKERS);
   });
 
   it("streams a download in progress to later clients of the same miss (no waiting for the end)", async () => {
@@ -258,7 +264,8 @@ describe("Julia upstream fallthrough", () => {
       expect(r.status).toBe(200);
       expect(r.bytes.equals(art.gz)).toBe(true);
     }
-    expect(upstream.count(p)).toBe(1);
+    // Once per server process: workers do not share their downloads in progress.
+    expect(upstream.count(p)).toBeLessThanOrEqual(TEST_WORKERS);
     await waitFor(async () => (await raw(s.url, p, { method: "HEAD" })).headers["x-cache"] === "hit");
   });
 
@@ -287,7 +294,8 @@ describe("Julia upstream fallthrough", () => {
     expect(other.requests).toHaveLength(0);
   });
 
-  it("keeps serving cached content when the upstream is down, fails the rest fast with 502, and stops hammering it", async () => {
+  // Counts one breaker's requests; each worker has its own.
+  it.skipIf(TEST_WORKERS > 1)("keeps serving cached content when the upstream is down, fails the rest fast with 502, and stops hammering it", async () => {
     const p = `/package/${PKG}/${pkg.hash}`;
     upstream.bytes(p, pkg.gz);
     upstream.bytes("/registries", Buffer.from(`/registry/${GENERAL}/${general.hash}\n`));

@@ -5,7 +5,7 @@ import path from "node:path";
 import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
 import { FsStore } from "../../src/store/fs-store.js";
-import { startServer, type RunningServer } from "../../src/server/start-server.js";
+import { startTestServer, type TestServer } from "../support/serve.js";
 import { tempDir } from "../support/git-repo.js";
 import { FakeUpstream } from "./fake-upstream.js";
 import { serveRepo, signedRepo, type SignedRepoFixture } from "./hex-fixture.js";
@@ -30,13 +30,13 @@ describe("rebar3 through the Hex mirror (HEX_CDN)", () => {
   const t = tempDir("pkgpub-rebar3-mirror-");
   let upstream: FakeUpstream;
   let repo: SignedRepoFixture;
-  let server: RunningServer;
+  let server: TestServer;
 
   beforeAll(async () => {
     repo = signedRepo("hexpm");
     upstream = await FakeUpstream.start();
     serveRepo(upstream, repo);
-    server = await startServer({
+    server = await startTestServer({
       store: new FsStore(path.join(t.dir, "store")),
       port: 0,
       log: new PassThrough(),
