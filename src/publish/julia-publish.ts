@@ -30,7 +30,6 @@ export interface JuliaPublishOptions {
   force?: boolean;
   /** Package repositories worked on at once. */
   concurrency?: number;
-  fetch?: typeof fetch;
   limits?: Partial<ArtifactLimits>;
   /**
    * Refuse package repositories that are paths on this machine. A server publishing registries
@@ -152,7 +151,6 @@ interface PackageContext {
   built: string[];
   failed: VersionFailure[];
   progress: () => void;
-  fetch?: typeof fetch;
   repos: Map<string, Promise<GitRepository>>;
   remoteRepositoriesOnly?: boolean;
 }
