@@ -1,3 +1,4 @@
+import { artifactNetworkFromEnv } from "../publish/artifact-network.js";
 import { publishJuliaRegistry } from "../publish/julia-publish.js";
 import { loadHttpAuth } from "../net/http-auth.js";
 import { openStore } from "../store/open-store.js";
@@ -36,6 +37,11 @@ Options:
                      default $PKGPUB_HTTP_AUTH_FILE); PKGPUB_HTTP_AUTH=host=bearer:TOKEN;…
                      adds more (see docs/mirror.md). Secrets are never printed.
 
+Artifact downloads: a redirect may stay on its host or go to GitHub's release-asset hosts;
+PKGPUB_ARTIFACT_REDIRECT_HOSTS lists more. The CLI may reach local and private addresses
+(PKGPUB_ARTIFACT_PUBLIC_ONLY=1 refuses them, as the App and the Action do by default);
+PKGPUB_ARTIFACT_ALLOW_HOSTS names hosts allowed whatever they resolve to (docs/configuration.md).
+
 Exit status: 0 when everything was published; 1 when any version failed (each is named with
 its package, version and reason; the others are still published) or the registry is unusable.
 `;
@@ -73,7 +79,9 @@ const command: Command = {
       concurrency,
       cacheDir: values["cache-dir"],
       gitEnv: ctx.env,
-      ...(auth.size > 0 ? { limits: { auth } } : {}),
+      // Local development serves artifacts from localhost: the CLI allows local addresses
+      // unless PKGPUB_ARTIFACT_PUBLIC_ONLY=1 (the App and the Action refuse them by default).
+      limits: { ...(auth.size > 0 ? { auth } : {}), network: artifactNetworkFromEnv(ctx.env, false) },
       log: say,
     });
     const r = report.registry;

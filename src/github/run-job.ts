@@ -1,6 +1,7 @@
 // Runs one job through the publish functions and says what happened, as a check run would show it.
 
 import { redactSecrets as redact } from "../git/redact.js";
+import { codeSpan } from "./check-text.js";
 import { gitText } from "../git/run-git.js";
 import type { Store } from "../store/store.js";
 import type { Job } from "./jobs.js";
@@ -73,7 +74,7 @@ async function publishRegistry(job: { registry: string; branch?: string; commit:
     `- registries.conservative pointer: ${report.registry.conservative}`,
   ];
   if (report.failed.length) {
-    lines.push(`- **failed**: ${report.failed.length}`, ...report.failed.map((f) => `  - ${f.package}${f.version ? ` v${f.version}` : ""}: ${f.reason}`));
+    lines.push(`- **failed**: ${report.failed.length}`, ...report.failed.map((f) => `  - ${codeSpan(f.package)}${f.version ? ` v${codeSpan(f.version)}` : ""}: ${codeSpan(redact(f.reason))}`));
   }
   return { report, lines };
 }

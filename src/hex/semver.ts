@@ -23,8 +23,14 @@ export function isSemVer(v: string): boolean {
 export function compareSemVer(a: string, b: string): number {
   const x = parseSemVer(a);
   const y = parseSemVer(b);
-  if (!x || !y) return a < b ? -1 : a > b ? 1 : 0;
-  for (const k of ["major", "minor", "patch"] as const) if (x[k] !== y[k]) return x[k] - y[k];
+  const mx = SEMVER.exec(a);
+  const my = SEMVER.exec(b);
+  if (!x || !y || !mx || !my) return a < b ? -1 : a > b ? 1 : 0;
+  // Compared as digit strings: Hex allows integers of any size, past what a double holds.
+  for (const i of [1, 2, 3]) {
+    const c = compareDigits(mx[i]!, my[i]!);
+    if (c !== 0) return c;
+  }
   if (x.pre.length === 0 && y.pre.length > 0) return 1;
   if (y.pre.length === 0 && x.pre.length > 0) return -1;
   for (let i = 0; i < Math.max(x.pre.length, y.pre.length); i++) {
@@ -34,9 +40,15 @@ export function compareSemVer(a: string, b: string): number {
     if (q === undefined) return 1;
     const pn = /^\d+$/.test(p);
     const qn = /^\d+$/.test(q);
-    if (pn && qn && Number(p) !== Number(q)) return Number(p) - Number(q);
+    if (pn && qn && compareDigits(p, q) !== 0) return compareDigits(p, q);
     if (pn !== qn) return pn ? -1 : 1;
     if (p !== q) return p < q ? -1 : 1;
   }
   return x.build < y.build ? -1 : x.build > y.build ? 1 : 0;
+}
+
+/** Two non-negative integers without leading zeros, written in decimal: longer is larger. */
+function compareDigits(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -57,6 +57,8 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Aborts the request and the body (a client that went away). */
   signal?: AbortSignal;
+  /** Headers for one hop (per-host credentials): asked again for each redirect's URL. */
+  headersFor?: (url: URL) => Record<string, string>;
 }
 
 /** A URL as shown in messages: scheme, host and path; never user info or the query string. */
@@ -161,7 +163,7 @@ function once(url: URL, policy: FetchPolicy, options: RequestOptions, signal: Ab
       {
         method: options.method ?? "GET",
         // identity: the bytes hashed and verified are exactly the server's file.
-        headers: { "user-agent": "pkgpub", "accept-encoding": "identity", ...options.headers },
+        headers: { "user-agent": "pkgpub", "accept-encoding": "identity", ...options.headers, ...options.headersFor?.(url) },
         lookup: checkedLookup(policy, url.hostname),
         agent: false,
         signal,

@@ -1,49 +1,41 @@
-import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { Readable, Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { redactSecrets } from "../git/redact.js";
-import { fetchWithAuth, type HttpAuth } from "../net/http-auth.js";
+// Artifact downloads of a Julia publish, through the one bounded HTTP client (src/net): its
+// size cap, timeouts, redirect rule and address policy, with per-host credentials on each hop.
+import { downloadToFile as boundedDownload, FetchError } from "../net/http-client.js";
+import type { HttpAuth } from "../net/http-auth.js";
+import { PUBLIC_ONLY, type ArtifactNetwork } from "./artifact-network.js";
 
 export interface DownloadOptions {
-  fetch?: typeof fetch;
   maxBytes: number;
   timeoutMs: number;
   /** Per-host credentials (private artifact servers); each redirect hop gets its own host's. */
   auth?: HttpAuth;
+  /** Where downloads may go (default: public addresses only; see artifact-network.ts). */
+  network?: ArtifactNetwork;
 }
 
-/** Streams a URL into a file, returning its sha256; refuses non-HTTP(S) URLs and oversized bodies. */
+/** Streams a URL into a new file, returning its sha256; every refusal names the URL without secrets. */
 export async function downloadToFile(url: string, file: string, options: DownloadOptions): Promise<{ sha256: string; bytes: number }> {
-  const shown = redactSecrets(url);
-  let parsed: URL;
+  const network = options.network ?? PUBLIC_ONLY;
   try {
-    parsed = new URL(url);
-  } catch {
-    throw new Error(`${shown} is not a URL`);
-  }
-  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new Error(`${shown}: only http and https downloads are supported`);
-  const doFetch = options.fetch ?? fetch;
-  const signal = AbortSignal.timeout(options.timeoutMs);
-  let response: Response;
-  try {
-    response = await fetchWithAuth(url, { signal }, options.auth, doFetch);
+    return await boundedDownload(
+      url,
+      file,
+      {
+        maxBytes: options.maxBytes,
+        timeoutMs: options.timeoutMs,
+        publicOnly: network.publicOnly,
+        allowHosts: network.allowHosts,
+        redirectHosts: [...network.redirectHosts, ...network.allowHosts],
+      },
+      { headersFor: (u) => headerFor(options.auth, u) },
+    );
   } catch (err) {
-    throw new Error(`${shown}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+    if (err instanceof FetchError) throw new Error(err.message);
+    throw err;
   }
-  if (!response.ok || !response.body) throw new Error(`${shown}: HTTP ${response.status}`);
-  const declared = Number(response.headers.get("content-length") ?? NaN);
-  if (declared > options.maxBytes) throw new Error(`${shown}: ${declared} bytes is over the ${options.maxBytes}-byte limit`);
-  const hash = createHash("sha256");
-  let bytes = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      bytes += chunk.length;
-      if (bytes > options.maxBytes) return done(new Error(`${shown}: more than the ${options.maxBytes}-byte limit`));
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
-  await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), meter, createWriteStream(file, { flags: "wx" }));
-  return { sha256: hash.digest("hex"), bytes };
+}
+
+function headerFor(auth: HttpAuth | undefined, url: URL): Record<string, string> {
+  const authorization = auth?.headerFor(url);
+  return authorization ? { authorization } : {};
 }

@@ -39,7 +39,8 @@ export async function mirrorArtifact(artifact: ArtifactInfo, store: Store, workD
       try {
         const got = await downloadToFile(download.url, file, limits);
         if (got.sha256 !== download.sha256) {
-          throw new Error(`sha256 ${got.sha256} does not match the declared ${download.sha256}`);
+          // Not the hash it got: a refused or unexpected body's digest is not for the log.
+          throw new Error(`the download's sha256 does not match the declared ${download.sha256}`);
         }
         const repacked = path.join(dir, `repacked-${i}.tar.gz`);
         await repack(file, path.join(dir, `members-${i}`), artifact.treeHash, repacked, limits.tar);

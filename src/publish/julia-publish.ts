@@ -8,6 +8,7 @@ import { DEFAULT_TAR_LIMITS } from "../julia/tar-reader.js";
 import { PACKAGE_RULES, REGISTRY_RULES } from "../julia/tree-model.js";
 import { putOnce } from "../store/put-once.js";
 import { ConditionalWriteUnsupportedError, PreconditionFailedError, type Store } from "../store/store.js";
+import { artifactNetworkFromEnv } from "./artifact-network.js";
 import { mirrorArtifact, type ArtifactLimits } from "./julia-artifact.js";
 import { buildTreeTarball } from "./julia-tarball.js";
 import { scanRegistry, type PackageWork, type ScanReport } from "./julia-scan.js";
@@ -30,7 +31,6 @@ export interface JuliaPublishOptions {
   force?: boolean;
   /** Package repositories worked on at once. */
   concurrency?: number;
-  fetch?: typeof fetch;
   limits?: Partial<ArtifactLimits>;
   /**
    * Refuse package repositories that are paths on this machine. A server publishing registries
@@ -79,7 +79,9 @@ const DEFAULT_LIMITS: ArtifactLimits = {
 export async function publishJuliaRegistry(options: JuliaPublishOptions): Promise<JuliaPublishReport> {
   const { store } = options;
   const log = options.log ?? (() => undefined);
-  const limits: ArtifactLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  // The App and the Action pass no network settings: public addresses only, with the
+  // PKGPUB_ARTIFACT_* settings of their environment (the CLI passes its own).
+  const limits: ArtifactLimits = { ...DEFAULT_LIMITS, network: options.limits?.network ?? artifactNetworkFromEnv(process.env, true), ...options.limits };
   const openOpts = { cacheDir: options.cacheDir, env: options.gitEnv };
   const workDir = path.join(os.tmpdir(), `pkgpub-${randomBytes(6).toString("hex")}`);
   await mkdir(workDir, { recursive: true });
@@ -155,7 +157,6 @@ interface PackageContext {
   built: string[];
   failed: VersionFailure[];
   progress: () => void;
-  fetch?: typeof fetch;
   repos: Map<string, Promise<GitRepository>>;
   remoteRepositoriesOnly?: boolean;
 }
@@ -209,7 +210,7 @@ async function publishVersion(repo: GitRepository, info: PackageInfo, v: Version
     if (!entry) continue;
     const text = await repo.readBlob(entry.hash);
     for (const artifact of readArtifactsToml(text.toString("utf8"), `${info.name} v${v.version} ${name}`)) {
-      const outcome = await mirrorArtifact(artifact, ctx.store, ctx.workDir, { ...ctx.limits, fetch: ctx.fetch ?? ctx.limits.fetch });
+      const outcome = await mirrorArtifact(artifact, ctx.store, ctx.workDir, ctx.limits);
       if (outcome === "created") {
         ctx.built.push(`artifact/${artifact.treeHash}`);
         ctx.log(`built artifact ${artifact.label} -> artifact/${artifact.treeHash}`);

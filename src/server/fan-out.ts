@@ -14,7 +14,6 @@ export interface Sink {
 export function fanOut(source: Readable, sinks: Sink[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const live = new Set(sinks);
-    let waiting = 0;
     let settled = false;
     const fail = (err: unknown) => {
       if (settled) return;
@@ -23,12 +22,15 @@ export function fanOut(source: Readable, sinks: Sink[]): Promise<void> {
       for (const s of live) if (!s.optional) s.stream.destroy(err instanceof Error ? err : new Error(String(err)));
       reject(err);
     };
+    // The sinks the source waits for. Kept by identity: a sink destroyed while backpressured no
+    // longer reports writableNeedDrain, and must still release its place in the wait.
+    const blocked = new Set<Sink>();
+    const unblock = (sink: Sink) => {
+      if (blocked.delete(sink) && blocked.size === 0 && !settled) source.resume();
+    };
     const drop = (sink: Sink) => {
       if (!live.delete(sink)) return;
-      if (waiting > 0 && sink.stream.writableNeedDrain) {
-        waiting--;
-        if (waiting === 0) source.resume();
-      }
+      unblock(sink);
     };
     for (const sink of sinks) {
       sink.stream.on("error", (err) => (sink.optional ? drop(sink) : fail(err)));
@@ -42,16 +44,12 @@ export function fanOut(source: Readable, sinks: Sink[]): Promise<void> {
           drop(sink);
           continue;
         }
-        if (!sink.stream.write(chunk)) {
-          waiting++;
-          sink.stream.once("drain", () => {
-            if (!live.has(sink)) return;
-            waiting--;
-            if (waiting === 0) source.resume();
-          });
+        if (!sink.stream.write(chunk) && !blocked.has(sink)) {
+          blocked.add(sink);
+          sink.stream.once("drain", () => unblock(sink));
         }
       }
-      if (waiting > 0) source.pause();
+      if (blocked.size > 0) source.pause();
     });
     source.on("error", fail);
     source.on("end", () => {

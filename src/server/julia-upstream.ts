@@ -25,6 +25,14 @@ const NEGATIVE_TTL_MS = 30_000;
 /** Remembered 404s at most (about 100 bytes each). */
 const NEGATIVE_MAX_KEYS = 10_000;
 const MAX_REGISTRIES_BYTES = 1 << 20;
+/**
+ * The most a single miss may download (the largest Julia artifacts are a few GB). A body without
+ * Content-Length is also no longer written to the cache past cache.max_size, and a download
+ * nobody reads and that cannot be cached is stopped.
+ */
+export const MAX_MISS_BYTES = 8 * 1024 ** 3;
+/** A streamed miss is not verified yet: no cache in front may keep it. */
+const UNVERIFIED = "no-store";
 
 type FetchOutcome = "cached" | "absent" | "unverified" | "failed";
 
@@ -187,6 +195,19 @@ export class JuliaUpstream {
     }
     const body = res.body;
     const length = Number(res.headers["content-length"]);
+    if (Number.isSafeInteger(length) && length > MAX_MISS_BYTES) {
+      body.destroy();
+      fail("failed");
+      throw new HttpError(502, `upstream ${this.upstream.origin} sent ${length} bytes for /${key}, more than the ${MAX_MISS_BYTES} a miss may be`);
+    }
+    // A tarball route answered with something else (an HTML page, plain text): fail at once
+    // rather than stream it and wait for the upstream to finish a body nobody can use.
+    const first = await firstChunk(body).catch(() => null);
+    if (!first || first[0] !== 0x1f || (first.length > 1 && first[1] !== 0x8b)) {
+      body.destroy();
+      fail("failed");
+      throw new HttpError(502, `upstream ${this.upstream.origin} sent ${first ? "a body that is not gzip" : "an empty or cut body"} for /${key}`);
+    }
     const client = new PassThrough();
     this.fill(key, resource, body, client, Number.isSafeInteger(length) ? length : undefined, (growing) =>
       resolveStreaming(growing ? { growing, length: Number.isSafeInteger(length) ? length : -1 } : null),
@@ -262,6 +283,34 @@ export class JuliaUpstream {
     } else {
       started(null);
     }
+    // Bounds: a body without Content-Length stops being cached past the cache's size, no miss
+    // grows past MAX_MISS_BYTES, and once the client left a download that cannot be cached
+    // (nobody can follow it then either) is stopped.
+    let caching = temp !== null;
+    let clientGone = false;
+    let received = 0;
+    const stopIfUnread = () => {
+      if (clientGone && !caching && !body.readableEnded) body.destroy(new Error("the client left and the download cannot be cached"));
+    };
+    const stopCaching = () => {
+      if (!caching || !temp) return;
+      caching = false;
+      temp.stream.destroy();
+      void this.cache.discard(temp.file);
+      gunzip.destroy();
+      fileDone(false);
+      stopIfUnread();
+    };
+    client.once("close", () => {
+      if (client.writableFinished && client.readableEnded) return;
+      clientGone = true;
+      stopIfUnread();
+    });
+    body.on("data", (c: Buffer) => {
+      received += c.length;
+      if (received > MAX_MISS_BYTES) body.destroy(new Error(`upstream body larger than ${MAX_MISS_BYTES} bytes`));
+      else if (caching && received > this.cache.maxBytes) stopCaching();
+    });
     const downloaded = fanOut(body, sinks).then(
       async () => {
         if (temp) await finished(temp.stream).then(() => fileDone(length === undefined || temp.stream.bytesWritten === length), () => fileDone(false));
@@ -271,6 +320,7 @@ export class JuliaUpstream {
         throw err;
       },
     );
+    body.resume();
     try {
       await downloaded;
     } catch (err) {
@@ -278,6 +328,11 @@ export class JuliaUpstream {
       temp?.stream.destroy();
       if (temp) await this.cache.discard(temp.file);
       this.log.warn({ upstream: this.upstream.origin, key, err: (err as Error).message }, "upstream download failed");
+      return "unverified";
+    }
+    if (temp && !caching) {
+      await this.cache.discard(temp.file);
+      this.log.info({ upstream: this.upstream.origin, key, bytes: received }, "upstream download larger than the cache; served, not cached");
       return "unverified";
     }
     let verdict: string;
@@ -337,7 +392,7 @@ function missEntity(size: number, body: Readable | null): Entity {
     // Unique per download: it is only ever equal to itself.
     etag: `"miss-${process.hrtime.bigint().toString(36)}"`,
     contentType: "application/x-gzip",
-    cacheControl: IMMUTABLE,
+    cacheControl: UNVERIFIED,
     headers: { "X-Cache": "miss" },
     streamOnly: true,
     async open() {
@@ -348,4 +403,37 @@ function missEntity(size: number, body: Readable | null): Entity {
       body?.destroy();
     },
   };
+}
+
+/**
+ * The body's first chunk, put back so that the copy still starts at byte 0; the stream is left
+ * paused (whoever reads it next resumes it). Null for a body that ends empty.
+ */
+function firstChunk(body: Readable): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const onData = (c: Buffer) => {
+      cleanup();
+      body.pause();
+      body.unshift(c);
+      resolve(c);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(null);
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      body.off("data", onData);
+      body.off("end", onEnd);
+      body.off("error", onError);
+      body.off("close", onEnd);
+    };
+    body.on("data", onData);
+    body.once("end", onEnd);
+    body.once("error", onError);
+    body.once("close", onEnd);
+  });
 }

@@ -125,7 +125,8 @@ describe("artifacts mirrored by a Julia publish", () => {
       lazy: false,
       downloads: [{ url: c.url ?? `${server.url}/${c.input}`, sha256: createHash("sha256").update(bytes).digest("hex") }],
     };
-    const limits = { maxBytes: c.maxBytes ?? 2 ** 30, timeoutMs: 30_000, tar: { ...DEFAULT_TAR_LIMITS, ...c.limits } };
+    // The corpus is served from loopback: local addresses allowed here (test/julia/artifact-ssrf.test.ts covers the refusal).
+    const limits = { maxBytes: c.maxBytes ?? 2 ** 30, timeoutMs: 30_000, tar: { ...DEFAULT_TAR_LIMITS, ...c.limits }, network: { publicOnly: false, allowHosts: [], redirectHosts: [] } };
     await expect(mirrorArtifact(artifact, store, work, limits)).rejects.toThrow(new RegExp(c.expect.error!));
     expect(await keys(store)).toEqual([]);
     // Nothing was written outside the work directory.

@@ -74,7 +74,8 @@ for (const kind of ["directory", "s3"] as const) {
     let counted: FaultyStore;
     const publish = (options: { full?: boolean; force?: boolean } = {}): Promise<JuliaPublishReport> => {
       counted = new FaultyStore(store);
-      return publishJuliaRegistry({ registry: w.registry, store: counted, cacheDir: path.join(tmp.dir, "cache"), ...options });
+      // Artifacts come from a loopback server, refused by default: allowed here.
+      return publishJuliaRegistry({ registry: w.registry, store: counted, cacheDir: path.join(tmp.dir, "cache"), limits: { network: { publicOnly: false, allowHosts: [], redirectHosts: [] } }, ...options });
     };
 
     beforeAll(async () => {

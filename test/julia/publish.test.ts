@@ -262,7 +262,7 @@ describe("julia publish: bad input", () => {
     );
     const r = await publish();
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/failed: Foo v0\.4\.0: artifact libdemo .*sha256 [0-9a-f]{64} does not match the declared 0{64}/);
+    expect(r.stderr).toMatch(/failed: Foo v0\.4\.0: artifact libdemo .*the download.s sha256 does not match the declared 0{64}/);
     expect(r.stderr).toMatch(/failed: Foo v0\.5\.0: artifact libdemo .*unpacked tree hash [0-9a-f]{40} does not match git-tree-sha1 2{40}/);
     expect(await store.head(`package/${FOO_UUID}/${a.tree}`)).toBeNull();
     expect(await store.head(`package/${FOO_UUID}/${b.tree}`)).toBeNull();

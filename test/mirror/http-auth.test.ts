@@ -29,6 +29,9 @@ async function guarded(host: string, expected: string, redirectTo?: () => string
   return { url, seen, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
+/** Both fake hosts are on loopback; the redirect from one to the other is allowed by name. */
+const LOOPBACK = { publicOnly: false, allowHosts: [], redirectHosts: ["127.0.0.2"] };
+
 describe("per-host download credentials", () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "pkgpub-auth-"));
   let n = 0;
@@ -48,10 +51,10 @@ describe("per-host download credentials", () => {
   it("julia publish's artifact download sends the host's bearer token, and no other host gets it through a redirect", async () => {
     const host = new URL(a.url).host;
     const auth = new HttpAuth(parseHttpAuthList(`${host}=bearer:env:ART_TOKEN`, { ART_TOKEN: SECRET }));
-    const got = await downloadToFile(`${a.url}/x`, file(), { maxBytes: 100, timeoutMs: 5000, auth });
+    const got = await downloadToFile(`${a.url}/x`, file(), { maxBytes: 100, timeoutMs: 5000, auth, network: LOOPBACK });
     expect(got.bytes).toBe(5);
-    await expect(downloadToFile(`${a.url}/x`, file(), { maxBytes: 100, timeoutMs: 5000 })).rejects.toThrow("HTTP 401");
-    await downloadToFile(`${a.url}/redirect`, file(), { maxBytes: 100, timeoutMs: 5000, auth });
+    await expect(downloadToFile(`${a.url}/x`, file(), { maxBytes: 100, timeoutMs: 5000, network: LOOPBACK })).rejects.toThrow("HTTP 401");
+    await downloadToFile(`${a.url}/redirect`, file(), { maxBytes: 100, timeoutMs: 5000, auth, network: LOOPBACK });
     expect(b.seen).toEqual([undefined]);
   });
 

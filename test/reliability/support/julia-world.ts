@@ -67,7 +67,8 @@ export async function makeJuliaWorld(root: string): Promise<JuliaWorld> {
 }
 
 export function publishJulia(world: JuliaWorld, store: Store, ref?: string, registry = world.fx.dir): Promise<JuliaPublishReport> {
-  return publishJuliaRegistry({ registry, ref, store, cacheDir: world.cacheDir, concurrency: 2 });
+  // The fixture's artifact server is on loopback, which a publish refuses by default.
+  return publishJuliaRegistry({ registry, ref, store, cacheDir: world.cacheDir, concurrency: 2, limits: { network: { publicOnly: false, allowHosts: [], redirectHosts: [] } } });
 }
 
 /** Every object in the store (temp and probe keys aside) with its bytes. */
