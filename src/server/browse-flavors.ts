@@ -2,22 +2,17 @@
 // eager one for a registry (a version of the newest commit is not stored), it says which tree
 // conservative clients get, under the registry's tree line.
 
+import { readSmall } from "../store/read-small.js";
 import type { Store } from "../store/store.js";
 
 const MAX_LISTING_BYTES = 1 << 20;
 const LINE = /^\/registry\/([0-9a-f-]{36})\/([0-9a-f]{40})$/;
 
 async function listing(store: Store, key: string): Promise<Map<string, string> | null> {
-  const obj = await store.get(key);
-  if (!obj) return null;
-  if (obj.size > MAX_LISTING_BYTES) {
-    obj.body.destroy();
-    return null;
-  }
-  const parts: Buffer[] = [];
-  for await (const c of obj.body) parts.push(c as Buffer);
+  const got = await readSmall(store, key, MAX_LISTING_BYTES);
+  if (!got) return null;
   const out = new Map<string, string>();
-  for (const l of Buffer.concat(parts).toString("utf8").split("\n")) {
+  for (const l of got.bytes.toString("utf8").split("\n")) {
     const m = LINE.exec(l.trim());
     if (m) out.set(m[1]!, m[2]!);
   }
@@ -33,12 +28,12 @@ export async function withFlavours(html: string, store: Store, canRead: (path: s
   for (const [uuid, tree] of eager) {
     const held = conservative.get(uuid);
     if (held === tree) continue;
-    const anchor = `Tree <code>${tree}</code>`;
+    const anchor = `data-registry="${uuid}"`;
     const at = out.indexOf(anchor);
     const end = at < 0 ? -1 : out.indexOf("</p>", at);
     if (end < 0) continue;
     const note = held
-      ? `<p class="muted">Conservative clients (Pkg's default outside CI) get tree <code>${held}</code>, the newest commit whose every version is stored; CI clients get the one above.</p>`
+      ? `<p class="muted">Conservative clients (Pkg's default outside CI) get an older state of this registry (tree <code>${held}</code>), the newest commit whose every version is stored; CI clients get the newest (tree <code>${tree}</code>).</p>`
       : `<p class="muted">Conservative clients (Pkg's default outside CI) do not see this registry yet: not every version of it is stored.</p>`;
     out = `${out.slice(0, end + 4)}${note}${out.slice(end + 4)}`;
   }

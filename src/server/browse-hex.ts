@@ -6,6 +6,7 @@
  * the page shows what clients will accept. Descriptions come from the tarballs'
  * metadata.config; tarballs are immutable, so a description is read once per tarball.
  */
+import { readSmall } from "../store/read-small.js";
 import { mixDep, rebarDep, suggestedVersion } from "../hex/dep-snippet.js";
 import type { Package, Release } from "../hex/messages.js";
 import { openPackage } from "../hex/registry.js";
@@ -18,17 +19,6 @@ import { day, esc, page, snippet } from "./browse-html.js";
 const MAX_PACKAGE_BYTES = 16 * 1024 * 1024;
 const MAX_DESCRIPTIONS = 10_000;
 
-async function readAll(store: Store, key: string, max: number): Promise<{ bytes: Buffer; etag: string } | null> {
-  const obj = await store.get(key);
-  if (!obj) return null;
-  if (obj.size > max) {
-    obj.body.destroy();
-    return null;
-  }
-  const parts: Buffer[] = [];
-  for await (const c of obj.body) parts.push(c as Buffer);
-  return { bytes: Buffer.concat(parts), etag: obj.etag };
-}
 
 /** Descriptions by tarball key and etag; a bad or huge tarball just has none. */
 export class HexDescriptions {
@@ -46,7 +36,7 @@ export class HexDescriptions {
     if (hit !== undefined) return hit;
     let description = "";
     try {
-      const got = await readAll(this.store, key, MAX_TARBALL_BYTES);
+      const got = await readSmall(this.store, key, MAX_TARBALL_BYTES);
       if (got) description = readHexTarball(got.bytes, key).metadata.description ?? "";
     } catch {
       description = "";
@@ -78,9 +68,9 @@ export async function loadHexPackage(store: Store, descriptions: HexDescriptions
   for await (const e of store.list(docsPrefix)) {
     if (e.key.endsWith(".tar.gz")) view.docs.add(e.key.slice(docsPrefix.length, -".tar.gz".length));
   }
-  const resource = await readAll(store, `repos/${repo}/packages/${name}`, MAX_PACKAGE_BYTES);
+  const resource = await readSmall(store, `repos/${repo}/packages/${name}`, MAX_PACKAGE_BYTES);
   if (!resource) return view.dates.size > 0 ? { ...view, problem: "no signed package resource (packages/" + name + ") in the store" } : null;
-  const pem = await readAll(store, `repos/${repo}/public_key`, 64 * 1024);
+  const pem = await readSmall(store, `repos/${repo}/public_key`, 64 * 1024);
   try {
     if (!pem) throw new Error("the repository has no public_key");
     view.pkg = openPackage(resource.bytes, parsePublicKey(pem.bytes.toString("utf8"), `repos/${repo}/public_key`), repo, name, `repos/${repo}/packages/${name}`);

@@ -1,3 +1,4 @@
+import { readSmall } from "../store/read-small.js";
 import type { Store } from "../store/store.js";
 
 /**
@@ -21,15 +22,8 @@ const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;"
 
 async function readJson<T>(store: Store, key: string): Promise<T | null> {
   try {
-    const obj = await store.get(key);
-    if (!obj) return null;
-    if (obj.size > MAX_RECORD_BYTES) {
-      obj.body.destroy();
-      return null;
-    }
-    const parts: Buffer[] = [];
-    for await (const c of obj.body) parts.push(c as Buffer);
-    return JSON.parse(Buffer.concat(parts).toString("utf8")) as T;
+    const got = await readSmall(store, key, MAX_RECORD_BYTES);
+    return got ? (JSON.parse(got.bytes.toString("utf8")) as T) : null;
   } catch {
     return null;
   }

@@ -255,7 +255,8 @@ function render(m: PageModel): string {
     out.push(snippet(`pkg> registry add ${r.uuid}`));
     out.push(`<p class="muted">Julia 1.4 or newer; in a script: <code>julia -e 'using Pkg; Pkg.Registry.add(Pkg.RegistrySpec(uuid = "${esc(r.uuid)}"))'</code>. On Julia 1.5 or newer, <code>pkg&gt; registry add</code> with no argument adds every registry this server lists.</p>`);
     const count = r.packages.length;
-    out.push(`<p class="muted">${count} package${count === 1 ? "" : "s"}${r.note ? ` — ${esc(r.note)}` : ""}</p>`);
+    // data-registry anchors the flavour note (browse-flavors.ts) under this registry.
+    out.push(`<p class="muted" data-registry="${esc(r.uuid)}">${count} package${count === 1 ? "" : "s"}${r.note ? ` — ${esc(r.note)}` : ""}</p>`);
     if (count > 0) {
       out.push(`<table><thead><tr><th>package</th><th>newest</th><th>versions</th></tr></thead><tbody>`);
       for (const p of r.packages) {

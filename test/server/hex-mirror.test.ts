@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { FsStore } from "../../src/store/fs-store.js";
-import { startTestServer, TEST_WORKERS, type TestServer } from "../support/serve.js";
+import { itInOneProcess, startTestServer, TEST_WORKERS, type TestServer } from "../support/serve.js";
 import type { HexMirrorConfig } from "../../src/server/config.js";
 import { tempDir } from "../support/git-repo.js";
 import { FakeUpstream } from "./fake-upstream.js";
@@ -80,7 +80,7 @@ describe("Hex mirror", () => {
   });
 
   // Counts one process's revalidations; each worker keeps its own TTLs.
-  it.skipIf(TEST_WORKERS > 1)("revalidates registry resources after their TTL with the upstream's ETag", async () => {
+  itInOneProcess("revalidates registry resources after their TTL with the upstream's ETag", async () => {
     serveRepo(upstream, repo);
     const s = await serve({ registryTtl: 0.001 });
     const first = await raw(s.url, "/repos/hexpm/packages/alpha");

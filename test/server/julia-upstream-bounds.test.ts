@@ -90,8 +90,18 @@ describe("Julia misses from a hostile upstream", () => {
   }
 
   function tmpFiles(cacheDir: string): number[] {
+    // Each process downloads into its own .pkgpub-tmp/<pid>/ folder: the sizes of the files in them.
     const dir = path.join(cacheDir, ".pkgpub-tmp");
-    return readdirSync(dir).map((f) => { try { return statSync(path.join(dir, f)).size; } catch { return 0; } });
+    const sizes: number[] = [];
+    const walk = (d: string) => {
+      for (const f of readdirSync(d, { withFileTypes: true })) {
+        const full = path.join(d, f.name);
+        if (f.isDirectory()) walk(full);
+        else try { sizes.push(statSync(full).size); } catch { /* renamed into place meanwhile */ }
+      }
+    };
+    try { walk(dir); } catch { /* no temp folder yet */ }
+    return sizes;
   }
 
   it("a streamed miss is no-store; the verified cache hit afterwards is immutable", async () => {

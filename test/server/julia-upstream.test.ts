@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import { get } from "node:http";
 import { FsStore } from "../../src/store/fs-store.js";
-import { startTestServer, TEST_WORKERS, type TestServer } from "../support/serve.js";
+import { itInOneProcess, startTestServer, TEST_WORKERS, type TestServer } from "../support/serve.js";
 import type { ServerOptions } from "../../src/server/start-server.js";
 import { tempDir } from "../support/git-repo.js";
 import { FakeUpstream } from "./fake-upstream.js";
@@ -87,7 +87,7 @@ describe("Julia upstream fallthrough", () => {
   });
 
   // One process's refresh timing: a second worker refreshes on its own.
-  it.skipIf(TEST_WORKERS > 1)("answers /registries from the last list while a refresh is pending, then serves the new one", async () => {
+  itInOneProcess("answers /registries from the last list while a refresh is pending, then serves the new one", async () => {
     upstream.bytes("/registries", Buffer.from(`/registry/${GENERAL}/${general.hash}\n`));
     const s = await serve({ julia: { upstream: upstream.url, registriesTtl: 0.001 } });
     expect((await raw(s.url, "/registries")).body.toString()).toContain(general.hash);
@@ -160,7 +160,7 @@ describe("Julia upstream fallthrough", () => {
   });
 
   // The other worker may still hold the evicted object in memory (immutable, so harmless).
-  it.skipIf(TEST_WORKERS > 1)("keeps the cache under its size limit, evicting the least recently used", async () => {
+  itInOneProcess("keeps the cache under its size limit, evicting the least recently used", async () => {
     const a = `/package/${PKG}/${pkg.hash}`;
     const b = `/artifact/${art.hash}`;
     upstream.bytes(a, pkg.gz);
@@ -297,7 +297,7 @@ describe("Julia upstream fallthrough", () => {
   });
 
   // Counts one breaker's requests; each worker has its own.
-  it.skipIf(TEST_WORKERS > 1)("keeps serving cached content when the upstream is down, fails the rest fast with 502, and stops hammering it", async () => {
+  itInOneProcess("keeps serving cached content when the upstream is down, fails the rest fast with 502, and stops hammering it", async () => {
     const p = `/package/${PKG}/${pkg.hash}`;
     upstream.bytes(p, pkg.gz);
     upstream.bytes("/registries", Buffer.from(`/registry/${GENERAL}/${general.hash}\n`));

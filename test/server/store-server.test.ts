@@ -4,7 +4,7 @@ import { Agent, get as httpGet, type IncomingMessage } from "node:http";
 import { mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { startTestServer, TEST_WORKERS, type TestServer } from "../support/serve.js";
+import { itInOneProcess, startTestServer, TEST_WORKERS, type TestServer } from "../support/serve.js";
 import { openStore } from "../../src/store/open-store.js";
 import { FsStore } from "../../src/store/fs-store.js";
 import type { Store } from "../../src/store/store.js";
@@ -222,7 +222,7 @@ describe.each(makers)("pkgpub serve over the %s", (_name, make) => {
   });
 
   // A worker buffers its log lines (4 KB) until it stops; serve-cli.test.ts reads them at exit.
-  it.skipIf(TEST_WORKERS > 1)("writes one JSON log line per request", async () => {
+  itInOneProcess("writes one JSON log line per request", async () => {
     const before = logLines.length;
     await raw(server.url, `/package/${PKG_UUID}/${PKG_HASH}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -269,7 +269,7 @@ describe("pkgpub serve when the store fails or the client goes away", () => {
   });
 
   // Counts this process's open files: the server must be in it.
-  it.skipIf(TEST_WORKERS > 1)("closes the store stream when a client disconnects mid-body", async () => {
+  itInOneProcess("closes the store stream when a client disconnects mid-body", async () => {
     const openFds = () =>
       readdirSync("/proc/self/fd").filter((fd) => {
         try {

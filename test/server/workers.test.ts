@@ -159,7 +159,7 @@ describe("pkgpub serve --workers 2", () => {
     const r = await spawnCli(["serve", "--store", storeDir, "--port", String(port), "--workers", "2"], { env: { PATH: process.env.PATH } });
     taken.close();
     expect(r.code).toBe(1);
-    expect(r.stderr + r.stdout).toContain("EADDRINUSE");
+    expect(r.stderr + r.stdout).toContain(`port ${port} is already in use`);
     const bad = await spawnCli(["serve", "--store", storeDir, "--workers", "many"], { env: { PATH: process.env.PATH } });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("workers (from --workers)");

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
-import { inject } from "vitest";
+import { inject, it } from "vitest";
 import { startServer, type ServerOptions } from "../../src/server/start-server.js";
 import { FsStore } from "../../src/store/fs-store.js";
 import { S3Store } from "../../src/store/s3-store.js";
@@ -22,6 +22,15 @@ export interface TestServer {
 
 /** The worker count the tests run with (1: in-process). */
 export const TEST_WORKERS = Math.max(1, Number(process.env.PKGPUB_TEST_WORKERS ?? "1") || 1);
+
+/**
+ * A test of one server process's own state (its refresh timer, its LRU, its breaker, its log
+ * buffer): defined only for the in-process run, which `npm test` always makes, so the
+ * multi-worker run neither skips nor misreads it.
+ */
+export const itInOneProcess = ((name: string, fn: () => Promise<void>, timeout?: number) => {
+  if (TEST_WORKERS <= 1) it(name, fn, timeout);
+}) as (name: string, fn: () => Promise<void>, timeout?: number) => void;
 
 export async function startTestServer(options: ServerOptions & { store: Store }): Promise<TestServer> {
   const storeSpec = storeSpecOf(options.store);
