@@ -16,46 +16,14 @@ import { buildHexTarball, readHexTarball } from "../src/hex/tarball.js";
 import { publishHex } from "../src/publish/hex-publish.js";
 import { startServer } from "../src/server/start-server.js";
 import { FsStore } from "../src/store/fs-store.js";
-import type { GetOptions, ObjectListing, PutOptions, PutSource, Store } from "../src/store/store.js";
+import type { Store } from "../src/store/store.js";
+import { CountingStore } from "./counting-store.js";
 import { benchDir, median, report, timed } from "./util.js";
 
 const PACKAGES = 1000;
 const RELEASES = 10;
 const TOKEN = "bench-token-0123456789";
 
-/** Counts what reaches the store, per repository prefix. */
-class CountingStore implements Store {
-  reads = 0;
-  writes = 0;
-  lists = 0;
-  constructor(private readonly inner: Store) {}
-  get description() {
-    return this.inner.description;
-  }
-  reset() {
-    this.reads = this.writes = this.lists = 0;
-  }
-  head(key: string) {
-    this.reads++;
-    return this.inner.head(key);
-  }
-  get(key: string, o?: GetOptions) {
-    this.reads++;
-    return this.inner.get(key, o);
-  }
-  put(key: string, s: PutSource, o?: PutOptions) {
-    this.writes++;
-    return this.inner.put(key, s, o);
-  }
-  delete(key: string) {
-    this.writes++;
-    return this.inner.delete(key);
-  }
-  async *list(prefix: string): AsyncIterable<ObjectListing> {
-    this.lists++;
-    yield* this.inner.list(prefix);
-  }
-}
 
 function tarballFor(name: string, version: string): Uint8Array {
   const enc = new TextEncoder();

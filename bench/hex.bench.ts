@@ -12,50 +12,14 @@ import { publicKeyOf, spkiPem } from "../src/hex/signing.js";
 import { buildHexTarball, readHexTarball } from "../src/hex/tarball.js";
 import { publishHex } from "../src/publish/hex-publish.js";
 import { FsStore } from "../src/store/fs-store.js";
-import type { GetOptions, ObjectListing, PutOptions, PutSource, Store } from "../src/store/store.js";
+import type { Store } from "../src/store/store.js";
+import { CountingStore } from "./counting-store.js";
 import { benchDir, median, report, timed } from "./util.js";
 
 const PACKAGES = 1000;
 const RELEASES = 10;
 const REPO = "bench";
 
-/** Counts what reaches the store. */
-class CountingStore implements Store {
-  reads = 0;
-  writes = 0;
-  lists = 0;
-  listed = 0;
-  constructor(private readonly inner: Store) {}
-  get description() {
-    return this.inner.description;
-  }
-  reset() {
-    this.reads = this.writes = this.lists = this.listed = 0;
-  }
-  head(key: string) {
-    this.reads++;
-    return this.inner.head(key);
-  }
-  get(key: string, o?: GetOptions) {
-    this.reads++;
-    return this.inner.get(key, o);
-  }
-  put(key: string, s: PutSource, o?: PutOptions) {
-    this.writes++;
-    return this.inner.put(key, s, o);
-  }
-  delete(key: string) {
-    this.writes++;
-    return this.inner.delete(key);
-  }
-  async *list(prefix: string): AsyncIterable<ObjectListing> {
-    this.lists++;
-    for await (const e of this.inner.list(prefix)) {
-      this.listed++;
-      yield e;
-    }
-  }
-}
 
 function tarballFor(name: string, version: string): Uint8Array {
   const enc = new TextEncoder();
