@@ -81,6 +81,8 @@ const command: Command = {
       log: ctx.stdout,
       logLevel: config.logLevel,
       maxConnections: config.maxConnections,
+      // Each worker holds its share: the setting bounds the server's memory, not each process's.
+      memoryCacheBytes: Math.floor(config.memoryCache / (worker ? config.workers : 1)),
       julia: config.julia,
       hexMirrors: config.hexMirrors,
       cache: config.cache,

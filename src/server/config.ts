@@ -56,6 +56,8 @@ export interface ServeConfig {
   tokens: TokenConfig[];
   hexPublish: HexPublishConfig[];
   maxConnections: number;
+  /** Bytes of hot immutable objects held in memory, for all workers together (0: none). */
+  memoryCache: number;
   /** Server processes sharing the port (1: this process serves alone). */
   workers: number;
 }
@@ -79,6 +81,7 @@ export const KEYS: Key[] = [
   { toml: "log_level", flag: "--log-level", env: "PKGPUB_LOG_LEVEL", help: "fatal, error, warn, info (default), debug" },
   { toml: "workers", flag: "--workers", env: "PKGPUB_WORKERS", help: "server processes sharing the port: a number, or auto for one per core (default 1)" },
   { toml: "max_connections", flag: "--max-connections", env: "PKGPUB_MAX_CONNECTIONS", help: "open connections at most (default 4096)" },
+  { toml: "memory_cache", flag: "--memory-cache", env: "PKGPUB_MEMORY_CACHE", help: "memory for hot tarballs (each up to 16 MiB), shared out among the workers: a size, or 0 for none (default 256MB)" },
   { toml: "cache.dir", flag: "--cache-dir", env: "PKGPUB_CACHE_DIR", help: "where verified upstream content is cached (default ./pkgpub-cache)" },
   { toml: "cache.max_size", flag: "--cache-max-size", env: "PKGPUB_CACHE_MAX_SIZE", help: "cache size limit: bytes or 500MB, 2GB, … (default 2GB)" },
   { toml: "julia.upstream", flag: "--julia-upstream", env: "PKGPUB_JULIA_UPSTREAM", help: "upstream Pkg server, e.g. https://pkg.julialang.org (default: none)" },
@@ -147,6 +150,17 @@ const rawSchema = z
     port: z.coerce.number({ error: "not a port number (0 to 65535; 0 picks a free one)" }).int("not a port number (0 to 65535; 0 picks a free one)").min(0, "not a port number (0 to 65535; 0 picks a free one)").max(65535, "not a port number (0 to 65535; 0 picks a free one)").default(8000),
     log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     max_connections: z.coerce.number().int().min(1).max(1_000_000).default(4096),
+    memory_cache: z
+      .union([z.number(), z.string()])
+      .default("256MB")
+      .transform((v, ctx) => {
+        const n = typeof v === "number" ? v : parseSize(v);
+        if (n === null || !(n >= 0) || n > 2 ** 45) {
+          ctx.addIssue({ code: "custom", message: "a size such as 256MB or 1GB, or 0 for none" });
+          return z.NEVER;
+        }
+        return n;
+      }),
     workers: z
       .union([z.literal("auto"), z.coerce.number().int().min(1).max(256)], { error: 'a number of processes (1 to 256) or "auto"' })
       .default(1),
@@ -311,6 +325,7 @@ export function loadConfig(flags: FlagValues, env: NodeJS.ProcessEnv, cwd: strin
     port: c.port,
     logLevel: c.log_level,
     maxConnections: c.max_connections,
+    memoryCache: c.memory_cache,
     workers: c.workers === "auto" ? availableParallelism() : c.workers,
     cache: { dir: path.resolve(dirOf(inFile("cache.dir")), c.cache.dir), maxBytes: c.cache.max_size },
     julia: { upstream: c.julia.upstream, registriesTtl: c.julia.registries_ttl },

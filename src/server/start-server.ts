@@ -27,6 +27,8 @@ export interface ServerOptions {
   log?: Logger | NodeJS.WritableStream;
   logLevel?: string;
   env?: NodeJS.ProcessEnv;
+  /** Bytes of hot immutable objects this process holds in memory (default 64 MiB; 0: none). */
+  memoryCacheBytes?: number;
   /** Upper bound on open connections; more are refused at accept. */
   maxConnections?: number;
   /** How long close() lets requests in flight finish before cutting them. */
@@ -90,7 +92,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     : undefined;
   const metrics = options.metrics ?? new Metrics();
   const access = new AccessControl(options.tokens ?? []);
-  const memory = new MemoryCache();
+  const memory = new MemoryCache(options.memoryCacheBytes ?? 64 * 1024 * 1024);
   const upstreamOptions: UpstreamOptions = { timeout: 10, failureThreshold: 5, cooldown: 30, ...options.upstream };
   const upstreams: Upstream[] = [];
   const before: ResourceSource[] = [];

@@ -176,4 +176,15 @@ describe("serve configuration", () => {
     for (const bad of ["0", "many", "1.5"]) expect(() => loadConfig({ workers: bad }, {}, t.dir)).toThrow(/workers \(from --workers\)/);
     t.cleanup();
   });
+
+  it("takes memory_cache as a size or 0 (256MB by default), and names it when wrong", () => {
+    const t = tempDir("pkgpub-config-");
+    expect(loadConfig({}, {}, t.dir).memoryCache).toBe(256e6);
+    expect(loadConfig({ "memory-cache": "0" }, {}, t.dir).memoryCache).toBe(0);
+    expect(loadConfig({}, { PKGPUB_MEMORY_CACHE: "1GiB" }, t.dir).memoryCache).toBe(1024 ** 3);
+    writeFileSync(path.join(t.dir, "m.toml"), 'memory_cache = "64MB"\n');
+    expect(loadConfig({ config: "m.toml" }, {}, t.dir).memoryCache).toBe(64e6);
+    for (const bad of ["lots", "-1MB"]) expect(() => loadConfig({ "memory-cache": bad }, {}, t.dir)).toThrow(/memory_cache \(from --memory-cache\)/);
+    t.cleanup();
+  });
 });
