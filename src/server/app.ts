@@ -19,6 +19,8 @@ export interface RequestState {
 
 /** A source of resources beyond the store (upstream fallthrough, mirrors, pages). */
 export interface ResourceSource {
+  /** The only resource kinds it can answer: the others pass it by without a call (hot path). */
+  readonly kinds?: ReadonlySet<Resource["kind"]>;
   /** The entity to send, null to fall back to the next source (a 404 in the end). */
   entity(resource: Resource, req: IncomingMessage, state: RequestState): Promise<Entity | null>;
 }
@@ -67,27 +69,32 @@ export function createApp(options: AppOptions): (req: IncomingMessage, res: Serv
   const { store, log, metrics } = options;
   const visibility = options.visibility ?? "public";
   const memory = options.memory ?? new MemoryCache();
+  const immutable = IMMUTABLE.replace("public", visibility);
+  const before = options.before ?? [];
+  const after = options.after ?? [];
 
   async function resolve(resource: Resource, req: IncomingMessage, state: RequestState): Promise<Entity> {
     if (resource.kind === "health") return bufferEntity("ok\n", "text/plain; charset=utf-8", "no-store");
     if (resource.kind === "metrics") {
       return bufferEntity(options.renderMetrics ? await options.renderMetrics() : metrics.render(), "text/plain; version=0.0.4; charset=utf-8", "no-store");
     }
-    for (const source of options.before ?? []) {
+    for (const source of before) {
+      if (source.kinds && !source.kinds.has(resource.kind)) continue;
       const e = await source.entity(resource, req, state);
       if (e) return e;
     }
     const key = storeKey(resource);
     if (key !== null) {
-      const cacheControl = isImmutable(resource) ? IMMUTABLE.replace("public", visibility) : REVALIDATE;
-      const look = { contentType: contentTypeOf(resource), cacheControl };
-      const e = isImmutable(resource) ? await immutableEntity(memory, store, "store", key, req, look) : await storeEntity(store, key, req, look);
+      const held = isImmutable(resource);
+      const look = { contentType: contentTypeOf(resource), cacheControl: held ? immutable : REVALIDATE };
+      const e = held ? await immutableEntity(memory, store, "store", key, req, look) : await storeEntity(store, key, req, look);
       if (e) {
         state.source = "store";
         return e;
       }
     }
-    for (const source of options.after ?? []) {
+    for (const source of after) {
+      if (source.kinds && !source.kinds.has(resource.kind)) continue;
       const e = await source.entity(resource, req, state);
       if (e) return e;
     }

@@ -57,6 +57,7 @@ export interface BrowseOptions {
  * listing is kept for the process's life.
  */
 export class BrowsePage implements ResourceSource {
+  readonly kinds = new Set<Resource["kind"]>(["index", "browse"]);
   private readonly registryCache = new Map<string, RegistrySummary>();
   private readonly descriptions: HexDescriptions;
 

@@ -47,6 +47,7 @@ export const DOCS_HEADERS = {
 };
 
 export class DocsPages implements ResourceSource {
+  readonly kinds = new Set<Resource["kind"]>(["docs"]);
   private readonly cache = new Map<string, { docs: DocsTarball; size: number }>();
   private cached = 0;
 

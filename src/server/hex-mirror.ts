@@ -34,6 +34,7 @@ interface RegistryMeta {
  * in the upstream's signed package resource, verified with the upstream's key.
  */
 export class HexMirror implements ResourceSource {
+  readonly kinds = new Set<Resource["kind"]>(["hex"]);
   private readonly key: KeyObject;
   private readonly meta = new Map<string, RegistryMeta>();
   private readonly inflight = new Map<string, Promise<unknown>>();

@@ -69,6 +69,7 @@ export class JuliaUpstream {
    * listing of that flavour with the upstream's (its flavourless /registries if it has none).
    */
   readonly registries: ResourceSource = {
+    kinds: new Set(["registries"]),
     entity: async (resource, _req, state) => {
       if (resource.kind !== "registries") return null;
       const own = await this.storeRegistries(await listingKey(this.store, resource.flavor));
@@ -81,6 +82,7 @@ export class JuliaUpstream {
 
   /** Serves registry/package/artifact misses (after the store). */
   readonly misses: ResourceSource = {
+    kinds: new Set(["registry", "package", "artifact"]),
     entity: async (resource, req, state) => this.miss(resource, req, state),
   };
 

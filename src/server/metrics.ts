@@ -15,6 +15,7 @@ export class Metrics {
   inFlight = 0;
 
   private readonly labelMemo = new Map<string, string>();
+  private readonly routeMemo = new Map<string, string>();
 
   request(route: string, method: string, status: number): void {
     // Built once per (route, method, status): this runs on every request.
@@ -28,7 +29,12 @@ export class Metrics {
   }
 
   bytesSent(route: string, n: number): void {
-    inc(this.bytes, labels({ route }), n);
+    let key = this.routeMemo.get(route);
+    if (key === undefined) {
+      key = labels({ route });
+      if (this.routeMemo.size < 10_000) this.routeMemo.set(route, key);
+    }
+    inc(this.bytes, key, n);
   }
 
   cacheResult(upstream: string, result: "hit" | "miss" | "stale" | "rejected"): void {

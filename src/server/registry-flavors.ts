@@ -8,7 +8,7 @@ import type { Store } from "../store/store.js";
 import type { ResourceSource } from "./app.js";
 import { header, REVALIDATE } from "./entity.js";
 import { HttpError } from "./http-error.js";
-import { contentTypeOf } from "./resource-path.js";
+import { contentTypeOf, type Resource } from "./resource-path.js";
 import { storeEntity } from "./store-entity.js";
 
 export type Flavor = "eager" | "conservative";
@@ -42,6 +42,7 @@ export async function listingKey(store: Store, flavor: Flavor | undefined): Prom
 
 /** Before every other source: the redirect, and the flavourless store's conservative answer. */
 export class RegistryFlavors implements ResourceSource {
+  readonly kinds = new Set<Resource["kind"]>(["registries"]);
   constructor(
     private readonly store: Store,
     /** False when another source (the upstream merge) reads the listings itself. */

@@ -87,7 +87,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const lineSink = isLogger(options.log) ? undefined : (stdoutDestination ?? (options.log as NodeJS.WritableStream));
   const requestLog = lineSink
     ? (fields: Record<string, unknown>) => {
-        if (log.isLevelEnabled("info")) lineSink.write(`${JSON.stringify({ level: 30, time: Date.now(), ...fields, msg: "request" })}\n`);
+        // The fields' own JSON spliced between pino's first and last keys: no object copied per line.
+        if (log.isLevelEnabled("info")) lineSink.write(`{"level":30,"time":${Date.now()},${JSON.stringify(fields).slice(1, -1)},"msg":"request"}\n`);
       }
     : undefined;
   const metrics = options.metrics ?? new Metrics();
