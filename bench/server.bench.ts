@@ -4,6 +4,8 @@
 //    figures of both beside them, on the same directory, wrk with 32 connections, runs
 //    interleaved so that drift on a shared machine hits every server alike; and pkgpub with
 //    --memory-cache 0, the path every object larger than 16 MiB takes (file reads, no sendfile);
+//    and the floor Node itself sets: a bare node:http server (node:cluster for auto) answering
+//    every request with the file's bytes from memory, no routing, checks or logging;
 //  - peak RSS of all pkgpub serve processes together (primary and workers, sampled) while 32
 //    clients download a 200 MB artifact at once;
 //  - latency of a cache hit (upstream content in the local cache) vs a direct store read of an
@@ -119,6 +121,39 @@ function wrk(url: string): number {
   return Number(m[1]);
 }
 
+/** The bare Node server: what any Node server on this machine can do at best. */
+async function startNodeFloor(workers: string): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const script = path.join(dir, "node-floor.mjs");
+  writeFileSync(
+    script,
+    `import cluster from "node:cluster";
+import { createServer } from "node:http";
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+const [port, workers, root] = process.argv.slice(2);
+const n = workers === "auto" ? availableParallelism() : Number(workers);
+if (cluster.isPrimary && n > 1) {
+  for (let i = 0; i < n; i++) cluster.fork();
+  process.on("SIGTERM", () => { for (const w of Object.values(cluster.workers)) w.kill(); process.exit(0); });
+} else {
+  const files = new Map();
+  createServer((req, res) => {
+    let bytes = files.get(req.url);
+    if (!bytes) files.set(req.url, (bytes = readFileSync(root + req.url)));
+    res.writeHead(200, { "Content-Type": "application/x-gzip", "Content-Length": String(bytes.length) });
+    res.end(bytes);
+  }).listen(Number(port), "127.0.0.1");
+  process.on("SIGTERM", () => process.exit(0));
+}
+`,
+  );
+  const child = spawn(process.execPath, [script, String(port), workers, store], { stdio: "ignore" });
+  const url = `http://127.0.0.1:${port}`;
+  await waitHttp(`${url}/package/${UUID}/${H_STORE}`);
+  return { url, child };
+}
+
 async function startNginx(workers: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const conf = path.join(dir, `nginx-${workers}.conf`);
@@ -212,6 +247,8 @@ try {
     "nginx 1 worker": await startNginx("1"),
     "pkgpub 1 worker": await startPkgpub("1"),
     "pkgpub 1 worker, memory cache off": await startPkgpub("1", ["--memory-cache", "0"]),
+    "bare node:http auto": await startNodeFloor("auto"),
+    "bare node:http 1 process": await startNodeFloor("1"),
   };
   const sizes: Array<[string, string]> = [
     ["100 KB", `/package/${UUID}/${H_STORE}`],
@@ -226,6 +263,8 @@ try {
     const target = size === "100 KB" ? 0.8 : 0.9;
     report(`${size}: pkgpub auto / nginx auto (target >= ${target})`, (median(runs.get("pkgpub --workers auto")!) / median(runs.get("nginx auto")!)).toFixed(2));
     report(`${size}: pkgpub 1 / nginx 1 worker`, (median(runs.get("pkgpub 1 worker")!) / median(runs.get("nginx 1 worker")!)).toFixed(2));
+    report(`${size}: bare node:http auto / nginx auto (Node's ceiling)`, (median(runs.get("bare node:http auto")!) / median(runs.get("nginx auto")!)).toFixed(2));
+    report(`${size}: pkgpub auto / bare node:http auto`, (median(runs.get("pkgpub --workers auto")!) / median(runs.get("bare node:http auto")!)).toFixed(2));
     report(`${size}: pkgpub 1, memory cache off / nginx 1 worker`, (median(runs.get("pkgpub 1 worker, memory cache off")!) / median(runs.get("nginx 1 worker")!)).toFixed(2));
   }
   for (const name of ["nginx auto", "nginx 1 worker"] as const) {
@@ -234,6 +273,8 @@ try {
   }
   await stop(servers["pkgpub --workers auto"].child);
   await stop(servers["pkgpub 1 worker, memory cache off"].child);
+  await stop(servers["bare node:http auto"].child);
+  await stop(servers["bare node:http 1 process"].child);
   const pk = servers["pkgpub 1 worker"];
 
   console.log("latency, 100 KB (held in memory after the first read), sequential keep-alive GETs (2000 each, interleaved)");
