@@ -112,8 +112,8 @@ function treeRssMiB(pid: number): number {
   return kb / 1024;
 }
 
-function wrk(url: string): number {
-  const r = spawnSync("wrk", ["-t2", "-c32", "-d5s", url], { encoding: "utf8" });
+function wrk(url: string, seconds = 5): number {
+  const r = spawnSync("wrk", ["-t2", "-c32", `-d${seconds}s`, url], { encoding: "utf8" });
   const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
   if (!m) throw new Error(`wrk failed: ${r.stdout}${r.stderr}`);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout);
@@ -240,7 +240,7 @@ try {
   mkdirSync(path.join(dir, "nginx-tmp"), { recursive: true });
 
   const cores = availableParallelism();
-  console.log(`requests/s, wrk -t2 -c32 -d5s, 3 interleaved rounds; "auto" is ${cores} processes on this machine`);
+  console.log(`requests/s, wrk -t2 -c32 -d5s, 3 interleaved rounds after a 2 s warm-up of each; "auto" is ${cores} processes on this machine`);
   const servers = {
     "nginx auto": await startNginx("auto"),
     "pkgpub --workers auto": await startPkgpub("auto"),
@@ -256,6 +256,8 @@ try {
   ];
   for (const [size, p] of sizes) {
     const runs = new Map<string, number[]>(Object.keys(servers).map((k) => [k, []]));
+    // Unmeasured first: a cold V8 (or a cold page cache) would weigh on whichever ran first.
+    for (const srv of Object.values(servers)) wrk(`${srv.url}${p}`, 2);
     for (let round = 1; round <= 3; round++) {
       for (const [name, srv] of Object.entries(servers)) runs.get(name)!.push(wrk(`${srv.url}${p}`));
     }
