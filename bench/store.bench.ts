@@ -2,7 +2,7 @@
 // in the same run (directory: copyFile / a plain read; S3: one plain SDK PutObject / GetObject
 // on the same server), and the peak RSS of a process doing only that transfer.
 // S3 runs on the Swift test server (started here) unless AWS_ENDPOINT_URL_S3 names another.
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { copyFile } from "node:fs/promises";
@@ -14,6 +14,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3
 import { FsStore } from "../src/store/fs-store.js";
 import { s3ClientConfig } from "../src/store/s3-config.js";
 import { ensureBucket, S3Store } from "../src/store/s3-store.js";
+import { startBenchS3 } from "./s3-server.js";
 import type { Store } from "../src/store/store.js";
 
 const MiB = 1024 * 1024;
@@ -70,15 +71,9 @@ async function main(): Promise<void> {
     closeSync(fd);
     const want = await sha256(createReadStream(file));
 
-    let env: NodeJS.ProcessEnv = process.env;
-    if (!process.env.AWS_ENDPOINT_URL_S3) {
-      const script = path.resolve("test/support/s3-test-server.sh");
-      const serverEnv = { ...process.env, S3_TEST_DIR: path.join(tmp.dir, "s3"), S3_TEST_PORT: String(30_000 + Math.floor(Math.random() * 20_000)) };
-      const out = execFileSync("bash", [script, "start"], { env: serverEnv, encoding: "utf8" });
-      stopServer = () => execFileSync("bash", [script, "stop"], { env: serverEnv });
-      env = { ...process.env };
-      for (const m of out.matchAll(/([A-Z0-9_]+)=(\S+)/g)) env[m[1]!] = m[2]!;
-    }
+    const s3 = startBenchS3(tmp.dir);
+    stopServer = s3.stop;
+    const env = s3.env;
     const bucket = `pkgpub-bench-${randomBytes(3).toString("hex")}`;
     await ensureBucket(`s3://${bucket}`, env);
     const client = new S3Client(s3ClientConfig(env));
