@@ -8,7 +8,7 @@ export class CountingStore implements Store {
   writes = 0;
   lists = 0;
   listed = 0;
-  constructor(private readonly inner: Store) {}
+  constructor(readonly inner: Store) {}
   get description() {
     return this.inner.description;
   }

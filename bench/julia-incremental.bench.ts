@@ -133,11 +133,13 @@ try {
         const inc = await timed(() => publishJuliaRegistry({ registry: reg, store }));
         const r = inc.value;
         if (r.failed.length > 0 || r.scan.mode !== "incremental") throw new Error(`${name}: ${r.scan.mode} publish, ${r.failed.length} failed`);
-        // The registry tarball of the same tree, built alone: its share of the publish.
-        const tarball = await timed(() => buildTreeTarball(registry, tree, path.join(root, `reg-${name}-${round}.tar.gz`), undefined, REGISTRY_RULES));
+        // The registry tarball of the same tree, built and stored alone: its share of the publish.
+        const file = path.join(root, `reg-${name}-${round}.tar.gz`);
+        const built = await timed(() => buildTreeTarball(registry, tree, file, undefined, REGISTRY_RULES));
+        const stored = await timed(() => store.inner.put(`bench/registry-${round}.tar.gz`, { path: file }));
         const run = runs.get(name)!;
         run.total.push(inc.ms);
-        run.tarball.push(tarball.ms);
+        run.tarball.push(built.ms + stored.ms);
         run.counts = `${r.scan.packages} package dirs read, ${r.scan.gitObjects} git objects, ${r.scan.gitCommands} git commands; store ${store.reads} reads, ${store.writes} writes, ${store.lists} listings (${store.listed} keys)`;
       }
     }
@@ -147,7 +149,7 @@ try {
       const tarball = median(run.tarball);
       const f = { total, tarball, rest: Math.max(0, total - tarball), line: run.counts };
       results.set(`${name} ${packages}`, f);
-      report(`${name}: one new version (median of ${ROUNDS})`, `${total.toFixed(0)} ms, of which the registry tarball ${tarball.toFixed(0)} ms`);
+      report(`${name}: one new version (median of ${ROUNDS})`, `${total.toFixed(0)} ms, of which the registry tarball (built and stored) ${tarball.toFixed(0)} ms`);
       report(`${name}: what it touched`, f.line);
     }
   }
