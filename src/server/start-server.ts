@@ -76,10 +76,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           // No redaction pass (it costs on every line): log lines are built field by field from
           // the request state and never include headers or credentials.
         },
-        // On the process's stdout, an asynchronous buffered writer (flushed on close) keeps
-        // one log line per request off the hot path.
+        // On the process's stdout, an asynchronous writer keeps one log line per request off
+        // the hot path: lines that come while a write is in flight go out together with the
+        // next one. No minimum length: on a quiet server a line is written at once, not held
+        // back until a few KiB have gathered.
         options.log === undefined || options.log === process.stdout
-          ? (stdoutDestination = pino.destination({ dest: 1, sync: false, minLength: 4096 }))
+          ? (stdoutDestination = pino.destination({ dest: 1, sync: false }))
           : (options.log as NodeJS.WritableStream),
       );
   // The request line is the one log call per request: written as pino would write it
