@@ -5,8 +5,7 @@ import { bufferEntity, EntityChangedError, IMMUTABLE, REVALIDATE, sendEntity, ty
 import { HttpError } from "./http-error.js";
 import type { Metrics } from "./metrics.js";
 import { contentTypeOf, isImmutable, parseTarget, routeLabel, storeKey, type Resource } from "./resource-path.js";
-import { storeEntity } from "./store-entity.js";
-import { immutableEntity, MemoryCache } from "./memory-cache.js";
+import { currentEntity, immutableEntity, MemoryCache } from "./memory-cache.js";
 
 /** What one request did, for its log line and the metrics. */
 export interface RequestState {
@@ -85,9 +84,9 @@ export function createApp(options: AppOptions): (req: IncomingMessage, res: Serv
     }
     const key = storeKey(resource);
     if (key !== null) {
-      const held = isImmutable(resource);
-      const look = { contentType: contentTypeOf(resource), cacheControl: held ? immutable : REVALIDATE };
-      const e = held ? await immutableEntity(memory, store, "store", key, req, look) : await storeEntity(store, key, req, look);
+      const fixed = isImmutable(resource);
+      const look = { contentType: contentTypeOf(resource), cacheControl: fixed ? immutable : REVALIDATE };
+      const e = fixed ? await immutableEntity(memory, store, "store", key, req, look) : await currentEntity(memory, store, key, req, look);
       if (e) {
         state.source = "store";
         return e;

@@ -122,6 +122,30 @@ export async function immutableEntity(
 }
 
 /**
+ * The entity for a key that can be replaced (Hex indexes and tarballs): a small one is held in
+ * memory under the version the store names (its ETag) and served from there while the store
+ * still names that version. Each request still asks the store (a stat on a directory, a HEAD
+ * on S3), so a replaced or deleted object is seen at once; it only saves reading the bytes.
+ */
+export async function currentEntity(mem: MemoryCache, store: Store, key: string, req: IncomingMessage, look: EntityLook): Promise<Entity | null> {
+  const memKey = `current\u0000${key}`;
+  const info = await store.head(key);
+  if (!info) return null;
+  const held = mem.get(memKey);
+  if (held && held.etag === info.etag) return bufferEntity(held.bytes, look.contentType, look.cacheControl, look.headers, held.etag);
+  const plainGet = req.method === "GET" && req.headers.range === undefined && (req.headers["if-none-match"] ?? "").trim() === "";
+  if (!plainGet || info.size > READ_WHOLE_BYTES || !mem.fits(info.size)) return storeEntity(store, key, req, look);
+  const obj = await store.get(key);
+  if (!obj) return null;
+  const chunks: Buffer[] = [];
+  for await (const c of obj.body as AsyncIterable<Buffer>) chunks.push(c);
+  const bytes = Buffer.concat(chunks);
+  // The etag of the version opened (a writer may have replaced it since the HEAD).
+  if (bytes.length === obj.size) mem.set(memKey, bytes, obj.etag);
+  return bufferEntity(bytes, look.contentType, look.cacheControl, look.headers, obj.etag);
+}
+
+/**
  * The body passed through unchanged, its chunks kept; when exactly `size` bytes went through
  * they are handed to `keep` as one buffer. A body that fails or is abandoned keeps nothing.
  */

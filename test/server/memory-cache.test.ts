@@ -1,6 +1,7 @@
 // Hot tarballs held in memory (memory_cache): what a client sees of it over real HTTP. Holding
-// is observed the one way a client can: an object the store has lost is still served, byte for
-// byte, only while this process holds it. One process's own memory, so in-process servers only.
+// is observed the one way a client can: an immutable object the store has lost is still served,
+// byte for byte, only while this process holds it; a replaceable one never outlives its version
+// in the store. One process's own memory, so in-process servers only.
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import { startServer, type RunningServer } from "../../src/server/start-server.js";
@@ -85,6 +86,24 @@ describe.each(["directory", "s3"] as const)("memory_cache over the %s store", (k
     expect((await raw(big.server.url, `/${keyOf("b")}`)).status).toBe(200);
     await big.store.delete(keyOf("b"));
     expect((await raw(big.server.url, `/${keyOf("b")}`)).status).toBe(404);
+  });
+
+  it("a replaceable object (a Hex index or tarball) is served as the store has it now: replaced and deleted at once", async () => {
+    const { server, store } = await serve(kind, 8 * MiB);
+    const key = "repos/acme/tarballs/foo-1.0.0.tar";
+    const first = randomBytes(200 * 1024);
+    await store.put(key, first);
+    for (let i = 0; i < 3; i++) expect((await raw(server.url, `/${key}`)).body.equals(first)).toBe(true);
+    const second = randomBytes(200 * 1024);
+    await store.put(key, second);
+    const after = await raw(server.url, `/${key}`);
+    expect(after.status).toBe(200);
+    expect(after.body.equals(second)).toBe(true);
+    expect(after.headers["cache-control"]).toBe("no-cache");
+    const etag = after.headers.etag as string;
+    expect((await raw(server.url, `/${key}`, { headers: { "If-None-Match": etag } })).status).toBe(304);
+    await store.delete(key);
+    expect((await raw(server.url, `/${key}`)).status).toBe(404);
   });
 
   it("a body the store cut short is not held: the next client gets the whole tarball", async () => {
