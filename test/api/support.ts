@@ -12,6 +12,8 @@ import { gzipSync } from "node:zlib";
 import { decodeEtf, type EtfValue } from "../../src/hex/etf.js";
 import { writeTar } from "../../src/hex/tar.js";
 import { PKGPUB_BIN } from "../support/cli.js";
+import { TEST_WORKERS } from "../support/serve.js";
+import { serveConfigToml } from "../support/serve-config.js";
 
 export const UA = "hex_core/0.18.0 hex/2.5.1 (elixir/1.14.0) (OTP/25) (erts/13.1.5)";
 export const KEY = "secret-key-for-ci-0001";
@@ -30,23 +32,20 @@ export async function startApiServe(dir: string, storeSpec: string, env: NodeJS.
   writeFileSync(path.join(dir, "acme.pem"), keyPem);
   writeFileSync(path.join(dir, "beta.pem"), keyPem);
   const api = options.api ?? true;
-  const config = [
-    `store = ${JSON.stringify(storeSpec)}`,
-    `port = 0`,
-    `log_level = "warn"`,
-    ...(api
-      ? [
-          `[[hex_publish]]\nrepo = "acme"\nprivate_key = "acme.pem"`,
-          `[[hex_publish]]\nrepo = "beta"\nprivate_key = "env:BETA_KEY_PEM"`,
-          `[[token]]\nname = "ci"\ntoken = "${KEY}"\nscopes = ["/repos/acme"]\npublish = ["acme"]\nreplace = ["acme"]`,
-          `[[token]]\nname = "dev"\ntoken = "${NO_REPLACE}"\nscopes = ["/repos/acme"]\npublish = ["acme"]`,
-          `[[token]]\nname = "beta-ci"\ntoken = "${OTHER_REPO}"\npublish = ["beta"]`,
-        ]
-      : []),
-    `[[token]]\nname = "reader"\ntoken = "${READER}"\nscopes = ["/repos/acme"]`,
-  ].join("\n");
+  const reader = { name: "reader", token: READER, scopes: ["/repos/acme"] };
+  const writers = [
+    { name: "ci", token: KEY, scopes: ["/repos/acme"], publish: ["acme"], replace: ["acme"] },
+    { name: "dev", token: NO_REPLACE, scopes: ["/repos/acme"], publish: ["acme"] },
+    { name: "beta-ci", token: OTHER_REPO, scopes: [], publish: ["beta"] },
+  ];
+  // With PKGPUB_TEST_WORKERS=n, n workers take the writes: concurrent publishes to one
+  // repository then meet in the store, not in one process's write queue.
+  const config = serveConfigToml({ port: 0, logLevel: "warn", tokens: api ? [...writers, reader] : [reader] }, storeSpec, {
+    workers: TEST_WORKERS,
+    hexPublish: api ? [{ repo: "acme", privateKey: "acme.pem" }, { repo: "beta", privateKey: "env:BETA_KEY_PEM" }] : [],
+  });
   const file = path.join(dir, "pkgpub.toml");
-  writeFileSync(file, `${config}\n`);
+  writeFileSync(file, config);
   const child: ChildProcess = spawn(process.execPath, [PKGPUB_BIN, "serve", "--config", file], { env: { ...process.env, ...env, BETA_KEY_PEM: keyPem }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   const url = await new Promise<string>((resolve, reject) => {

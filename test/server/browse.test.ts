@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { readHexTarball } from "../../src/hex/tarball.js";
 import { releaseOf, signPackage } from "../../src/hex/registry.js";
 import { FsStore } from "../../src/store/fs-store.js";
-import { startServer, type RunningServer } from "../../src/server/start-server.js";
+import { startTestServer, type TestServer } from "../support/serve.js";
 import { tempDir } from "../support/git-repo.js";
 import { raw } from "./http-client.js";
 import { signedRepo } from "./hex-fixture.js";
@@ -55,8 +55,8 @@ async function screenshot(url: string, dir: string, name: string): Promise<void>
 
 describe("the browse pages", () => {
   const t = tempDir("pkgpub-browse-");
-  let server: RunningServer;
-  let guarded: RunningServer;
+  let server: TestServer;
+  let guarded: TestServer;
   let alphaTarball: Buffer;
   let url: string;
 
@@ -84,8 +84,8 @@ describe("the browse pages", () => {
     await store.put("repos/acme/docs/alpha-1.0.0.tar.gz", "docs");
     // Something hostile in the store must come out escaped, never as markup.
     await store.put("repos/acme/tarballs/alpha-2.0.0-rc.1+x.tar", "x");
-    server = await startServer({ store, port: 0, log: new PassThrough() });
-    guarded = await startServer({
+    server = await startTestServer({ store, port: 0, log: new PassThrough() });
+    guarded = await startTestServer({
       store,
       port: 0,
       log: new PassThrough(),

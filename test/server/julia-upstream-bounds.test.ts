@@ -8,7 +8,7 @@ import path from "node:path";
 import { PassThrough } from "node:stream";
 import { createGzip } from "node:zlib";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type RunningServer, type ServerOptions } from "../../src/server/start-server.js";
+import { itInOneProcess, startTestServer, type TestServer, type TestServerOptions } from "../support/serve.js";
 import { FsStore } from "../../src/store/fs-store.js";
 import { tempDir } from "../support/git-repo.js";
 import { FakeUpstream } from "./fake-upstream.js";
@@ -24,12 +24,12 @@ describe("Julia misses from a hostile upstream", () => {
   let big: { hash: string; gz: Buffer };
   let small: { hash: string; gz: Buffer };
   let store: FsStore;
-  const servers: RunningServer[] = [];
+  const servers: TestServer[] = [];
   let n = 0;
 
-  async function serve(extra: Partial<ServerOptions> = {}, maxBytes?: number): Promise<{ s: RunningServer; cacheDir: string }> {
+  async function serve(extra: Partial<TestServerOptions> = {}, maxBytes?: number): Promise<{ s: TestServer; cacheDir: string }> {
     const cacheDir = path.join(t.dir, `cache-${n++}`);
-    const s = await startServer({
+    const s = await startTestServer({
       store,
       port: 0,
       log: new PassThrough(),
@@ -155,7 +155,8 @@ describe("Julia misses from a hostile upstream", () => {
     await body.closed;
   });
 
-  it("a shared download resumes for the second client when the first hangs up while backpressured", async () => {
+  // One download shared by the clients of one process: each worker fetches its own misses.
+  itInOneProcess("a shared download resumes for the second client when the first hangs up while backpressured", async () => {
     const p = `/package/${PKG}/${big.hash}`;
     upstream.bytes(p, big.gz);
     const { s, cacheDir } = await serve();

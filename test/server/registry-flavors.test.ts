@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { FsStore } from "../../src/store/fs-store.js";
-import { startServer, type RunningServer, type ServerOptions } from "../../src/server/start-server.js";
+import { startTestServer, type TestServer, type TestServerOptions } from "../support/serve.js";
 import { tempDir } from "../support/git-repo.js";
 import { FakeUpstream } from "./fake-upstream.js";
 import { publishJuliaRegistry } from "../../src/publish/julia-publish.js";
@@ -22,14 +22,14 @@ const line = (uuid: string, tree: string) => `/registry/${uuid}/${tree}\n`;
 
 describe("registry flavours", () => {
   const t = tempDir("pkgpub-flavours-");
-  const servers: RunningServer[] = [];
+  const servers: TestServer[] = [];
   let flavoured: FsStore;
   let flavourless: FsStore;
   let upstream: FakeUpstream;
   let n = 0;
 
-  async function serve(store: FsStore, extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
-    const s = await startServer({ store, port: 0, log: new PassThrough(), cache: { dir: path.join(t.dir, `cache-${n++}`) }, ...extra });
+  async function serve(store: FsStore, extra: Partial<TestServerOptions> = {}): Promise<TestServer> {
+    const s = await startTestServer({ store, port: 0, log: new PassThrough(), cache: { dir: path.join(t.dir, `cache-${n++}`) }, ...extra });
     servers.push(s);
     return s;
   }
@@ -135,7 +135,7 @@ describe("registry flavours", () => {
 describe("registry flavours after a publish where a version failed to build", () => {
   const t = tempDir("pkgpub-flavours-publish-");
   let fx: RegistryFixture;
-  let server: RunningServer;
+  let server: TestServer;
   let good: string;
   let broken: string;
 
@@ -153,7 +153,7 @@ describe("registry flavours after a publish where a version failed to build", ()
     expect(r.failed.map((f) => `${f.package} v${f.version}`)).toEqual(["Bar v1.1.0"]);
     expect(r.registry.conservative).toBe("held-back");
     broken = git(fx.dir, "rev-parse", "HEAD^{tree}");
-    server = await startServer({ store, port: 0, log: new PassThrough() });
+    server = await startTestServer({ store, port: 0, log: new PassThrough() });
   });
   afterAll(async () => {
     await server?.close();

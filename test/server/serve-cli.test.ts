@@ -4,6 +4,7 @@ import path from "node:path";
 import { FsStore } from "../../src/store/fs-store.js";
 import { tempDir } from "../support/git-repo.js";
 import { PKGPUB_BIN } from "../support/cli.js";
+import { TEST_WORKERS } from "../support/serve.js";
 import { FakeUpstream } from "./fake-upstream.js";
 import { raw } from "./http-client.js";
 import { treeTarball } from "./tarballs.js";
@@ -41,7 +42,7 @@ describe("pkgpub serve as a process", () => {
     });
     const child = spawn(
       process.execPath,
-      [PKGPUB_BIN, "serve", "--store", path.join(t.dir, "store"), "--port", "0", "--julia-upstream", upstream.url, "--cache-dir", path.join(t.dir, "cache")],
+      [PKGPUB_BIN, "serve", "--store", path.join(t.dir, "store"), "--port", "0", "--julia-upstream", upstream.url, "--cache-dir", path.join(t.dir, "cache"), "--workers", String(TEST_WORKERS)],
       { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH } },
     );
     let out = "";

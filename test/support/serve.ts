@@ -12,6 +12,7 @@ import { FsStore } from "../../src/store/fs-store.js";
 import { S3Store } from "../../src/store/s3-store.js";
 import type { Store } from "../../src/store/store.js";
 import { PKGPUB_BIN } from "./cli.js";
+import { NOT_IN_CONFIG, serveConfigToml } from "./serve-config.js";
 
 /** What server tests use of a running server, in either form. */
 export interface TestServer {
@@ -19,6 +20,9 @@ export interface TestServer {
   store: Store;
   close(): Promise<void>;
 }
+
+/** What startServer takes, with the store as an object (the test reads and writes it too). */
+export type TestServerOptions = Omit<ServerOptions, "store"> & { store: Store };
 
 /** The worker count the tests run with (1: in-process). */
 export const TEST_WORKERS = Math.max(1, Number(process.env.PKGPUB_TEST_WORKERS ?? "1") || 1);
@@ -32,11 +36,18 @@ export const itInOneProcess = ((name: string, fn: () => Promise<void>, timeout?:
   if (TEST_WORKERS <= 1) it(name, fn, timeout);
 }) as (name: string, fn: () => Promise<void>, timeout?: number) => void;
 
-export async function startTestServer(options: ServerOptions & { store: Store }): Promise<TestServer> {
+/**
+ * The server for a test that holds for any number of workers. Options that no config file can
+ * express (NOT_IN_CONFIG, a store other than a directory or S3) belong to tests of one
+ * process: those call startServer under itInOneProcess, and asking for them here in the
+ * multi-worker run is an error rather than a quiet in-process run.
+ */
+export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
+  if (TEST_WORKERS === 1) return startServer(options);
   const storeSpec = storeSpecOf(options.store);
-  const inProcess = TEST_WORKERS === 1 || storeSpec === null || options.metrics || options.door || options.renderMetrics || options.headersTimeoutMs || options.shutdownGraceMs;
-  if (inProcess) return startServer(options);
-  return startCluster(options, storeSpec);
+  const unsupported = [...NOT_IN_CONFIG.filter((k) => options[k] !== undefined), ...(storeSpec ? [] : [`store (${options.store.constructor.name})`])];
+  if (unsupported.length > 0) throw new Error(`startTestServer: ${unsupported.join(", ")} cannot be given to pkgpub serve --workers ${TEST_WORKERS}; a test that needs it tests one process (itInOneProcess with startServer)`);
+  return startCluster(options, storeSpec!);
 }
 
 function storeSpecOf(store: Store): { spec: string; env: Record<string, string> } | null {
@@ -45,39 +56,10 @@ function storeSpecOf(store: Store): { spec: string; env: Record<string, string> 
   return null;
 }
 
-const str = (s: string) => JSON.stringify(s);
-const list = (xs: readonly string[]) => `[${xs.map(str).join(", ")}]`;
-
-/** The options as a pkgpub.toml. */
-function toml(options: ServerOptions, store: string): string {
-  const out = [`store = ${str(store)}`, `host = ${str(options.host ?? "127.0.0.1")}`, `port = ${options.port ?? 0}`, `workers = ${TEST_WORKERS}`];
-  if (options.logLevel) out.push(`log_level = ${str(options.logLevel)}`);
-  if (options.maxConnections) out.push(`max_connections = ${options.maxConnections}`);
-  if (options.cache) out.push("[cache]", `dir = ${str(options.cache.dir)}`, ...(options.cache.maxBytes ? [`max_size = ${options.cache.maxBytes}`] : []));
-  if (options.julia?.upstream) out.push("[julia]", `upstream = ${str(options.julia.upstream)}`, `registries_ttl = ${options.julia.registriesTtl ?? 60}`);
-  if (options.upstream) {
-    const u = options.upstream;
-    out.push("[upstream]");
-    if (u.timeout !== undefined) out.push(`timeout = ${u.timeout}`);
-    if (u.failureThreshold !== undefined) out.push(`failure_threshold = ${u.failureThreshold}`);
-    if (u.cooldown !== undefined) out.push(`cooldown = ${u.cooldown}`);
-  }
-  for (const m of options.hexMirrors ?? []) {
-    out.push("[[hex_mirror]]", `name = ${str(m.name)}`, `upstream = ${str(m.upstream)}`, `repository = ${str(m.repository)}`, `public_key = ${str(m.publicKey)}`, `registry_ttl = ${m.registryTtl}`);
-    if (m.allow) out.push(`allow = ${list(m.allow)}`);
-  }
-  for (const t of options.tokens ?? []) {
-    out.push("[[token]]", `name = ${str(t.name)}`, `token = ${str(t.token)}`, `scopes = ${list(t.scopes)}`);
-    if (t.publish?.length) out.push(`publish = ${list(t.publish)}`);
-    if (t.replace?.length) out.push(`replace = ${list(t.replace)}`);
-  }
-  return `${out.join("\n")}\n`;
-}
-
-async function startCluster(options: ServerOptions & { store: Store }, store: { spec: string; env: Record<string, string> }): Promise<TestServer> {
+async function startCluster(options: TestServerOptions, store: { spec: string; env: Record<string, string> }): Promise<TestServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "pkgpub-test-cluster-"));
   const config = path.join(dir, "pkgpub.toml");
-  writeFileSync(config, toml(options, store.spec));
+  writeFileSync(config, serveConfigToml(options, store.spec, { workers: TEST_WORKERS }));
   const child = spawn(process.execPath, [PKGPUB_BIN, "serve", "--config", config], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { PATH: process.env.PATH, ...store.env },
