@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { pipeline, Readable } from "node:stream";
+import { pipeline, Readable, Transform } from "node:stream";
 import type { ByteRange } from "../store/store.js";
 import { ifNoneMatchMatches, ifRangeAllows, resolveRange } from "./http-conditions.js";
 
@@ -100,8 +100,28 @@ export async function sendEntity(req: IncomingMessage, res: ServerResponse, enti
   res.writeHead(status, headers);
   // A client that goes away, or a store that fails mid-body: pipeline destroys both streams;
   // the request log line records the short response.
-  const done = new Promise<void>((resolve) => pipeline(body, res, () => resolve()));
+  const done = new Promise<void>((resolve) =>
+    length >= 0 ? pipeline(body, exactly(length), res, () => resolve()) : pipeline(body, res, () => resolve()),
+  );
   return { status, bodyBytes: Math.max(length, 0), done };
+}
+
+/**
+ * Passes a body through and fails it if it ends short of (or runs past) the declared length: a
+ * store read cut off yet ended cleanly. The failure closes the connection; a response merely
+ * ended short would leave a keep-alive client waiting for bytes until the idle timeout.
+ */
+function exactly(length: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      done(seen > length ? new Error(`body runs past its ${length} bytes`) : null, chunk);
+    },
+    flush(done) {
+      done(seen === length ? null : new Error(`body ended after ${seen} of ${length} bytes`));
+    },
+  });
 }
 
 /** An entity held in memory (merged /registries, pages, metrics). */
