@@ -11,7 +11,7 @@ import { readArtifactsToml, readPackageToml, readRegistryToml, readVersionsToml 
 import { DEFAULT_TAR_LIMITS } from "../../src/julia/tar-reader.js";
 import { mirrorArtifact } from "../../src/publish/julia-artifact.js";
 import { verifyJuliaStore } from "../../src/publish/julia-verify.js";
-import { startServer, type RunningServer } from "../../src/server/start-server.js";
+import { startTestServer, type TestServer } from "../support/serve.js";
 import { FsStore } from "../../src/store/fs-store.js";
 import type { Store } from "../../src/store/store.js";
 import { deliver, pushPayload, sign } from "../github/support/deliver.js";
@@ -184,13 +184,13 @@ function send(base: string, c: Case): Promise<Answer> {
 
 describe("the proxy", () => {
   const t = tempDir("pkgpub-hostile-proxy-");
-  let server: RunningServer;
+  let server: TestServer;
   let store: FsStore;
   beforeAll(async () => {
     writeFileSync(path.join(t.dir, "outside-secret"), SENTINEL);
     store = new FsStore(path.join(t.dir, "store"));
     await store.put("registries", "/registry/a1b2c3d4-0000-4000-8000-00000000000a/0123456789abcdef0123456789abcdef01234567\n");
-    server = await startServer({ store, port: 0, log: new PassThrough() });
+    server = await startTestServer({ store, port: 0, log: new PassThrough() });
   });
   afterAll(async () => {
     await server.close();

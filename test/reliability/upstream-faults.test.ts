@@ -2,7 +2,7 @@ import { request } from "node:http";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "../../src/server/start-server.js";
+import { startTestServer, type TestServer } from "../support/serve.js";
 import { FsStore } from "../../src/store/fs-store.js";
 import { tempDir } from "../support/git-repo.js";
 import { FakeUpstream, type Route } from "../server/fake-upstream.js";
@@ -87,7 +87,7 @@ describe("the proxy under upstream faults", () => {
   let other: { hash: string; gz: Buffer };
   let repo: SignedRepoFixture;
   let impostor: SignedRepoFixture;
-  const servers: RunningServer[] = [];
+  const servers: TestServer[] = [];
   let n = 0;
 
   beforeAll(async () => {
@@ -110,8 +110,8 @@ describe("the proxy under upstream faults", () => {
     t.cleanup();
   });
 
-  async function serve(): Promise<RunningServer> {
-    const s = await startServer({
+  async function serve(): Promise<TestServer> {
+    const s = await startTestServer({
       store,
       port: 0,
       log: new PassThrough(),
