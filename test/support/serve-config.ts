@@ -12,7 +12,7 @@ export interface ConfigExtras {
 }
 
 /** The ServerOptions a config file cannot hold: a test passing one needs the in-process server. */
-export const NOT_IN_CONFIG = ["metrics", "renderMetrics", "door", "headersTimeoutMs", "shutdownGraceMs"] as const;
+export const NOT_IN_CONFIG = ["metrics", "renderMetrics", "door", "publishRepos", "headersTimeoutMs", "shutdownGraceMs"] as const;
 
 const str = (s: string) => JSON.stringify(s);
 const list = (xs: readonly string[]) => `[${xs.map(str).join(", ")}]`;
