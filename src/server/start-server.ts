@@ -27,7 +27,7 @@ export interface ServerOptions {
   log?: Logger | NodeJS.WritableStream;
   logLevel?: string;
   env?: NodeJS.ProcessEnv;
-  /** Bytes of hot immutable objects this process holds in memory (default 64 MiB; 0: none). */
+  /** Bytes of hot objects this process holds in memory (default 64 MiB; 0: none; see memory-cache.ts). */
   memoryCacheBytes?: number;
   /** Upper bound on open connections; more are refused at accept. */
   maxConnections?: number;
