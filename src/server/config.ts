@@ -56,7 +56,7 @@ export interface ServeConfig {
   tokens: TokenConfig[];
   hexPublish: HexPublishConfig[];
   maxConnections: number;
-  /** Bytes of hot immutable objects held in memory, for all workers together (0: none). */
+  /** Bytes of hot objects held in memory, for all workers together (0: none). */
   memoryCache: number;
   /** Server processes sharing the port (1: this process serves alone). */
   workers: number;
