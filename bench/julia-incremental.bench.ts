@@ -1,7 +1,8 @@
 // Incremental Julia publish (issue 12 item 4): one new version into a registry of 500 and of
 // 20,000 packages, on the directory store and on the S3 test server. The cost apart from the
 // registry tarball should not grow with the registry (target: 20,000 within 1.2x of 500); the
-// registry tarball, the one cost that does, is built alone in the same run and shown apart.
+// registry tarball, the one cost that does, is built and stored alone just before each publish
+// (which then finds it stored) and shown apart.
 // The baseline is the same publish into the 500-package registry.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -11,6 +12,7 @@ import { GitRepository } from "../src/git/repository.js";
 import { publishJuliaRegistry } from "../src/publish/julia-publish.js";
 import { buildTreeTarball } from "../src/publish/julia-tarball.js";
 import { REGISTRY_RULES } from "../src/julia/tree-model.js";
+import { putOnce } from "../src/store/put-once.js";
 import { FsStore } from "../src/store/fs-store.js";
 import { ensureBucket, S3Store } from "../src/store/s3-store.js";
 import type { Store } from "../src/store/store.js";
@@ -20,6 +22,7 @@ import { benchDir, GIT_ENV, git, median, report, timed } from "./util.js";
 
 const SIZES = [500, 20_000];
 const ROUNDS = 3;
+const REGISTRY_UUID = "b1b1b1b1-0000-4000-8000-000000000000";
 const uuid = (i: number) => `${i.toString(16).padStart(8, "0")}-0000-4000-8000-000000000000`;
 
 function fastImport(dir: string, files: Array<[string, string]>, message: string): void {
@@ -54,7 +57,7 @@ function makeRegistry(root: string, packages: number): { mono: string; reg: stri
     );
     lines.push(`${uuid(i)} = { name = "P${i}", path = "P/P${i}" }`);
   }
-  regFiles.push(["Registry.toml", `name = "Big"\nuuid = "b1b1b1b1-0000-4000-8000-000000000000"\n\n[packages]\n${lines.join("\n")}\n`]);
+  regFiles.push(["Registry.toml", `name = "Big"\nuuid = "${REGISTRY_UUID}"\n\n[packages]\n${lines.join("\n")}\n`]);
   fastImport(reg, regFiles, "registry");
   return { mono, reg };
 }
@@ -123,33 +126,35 @@ try {
       ["directory", new CountingStore(dirStore)],
       ["S3", new CountingStore(s3Store)],
     ];
-    const runs = new Map<string, { total: number[]; tarball: number[]; counts: string }>(stores.map(([n]) => [n, { total: [], tarball: [], counts: "" }]));
+    const runs = new Map<string, { rest: number[]; tarball: number[]; counts: string }>(stores.map(([n]) => [n, { rest: [], tarball: [], counts: "" }]));
     const registry = await GitRepository.open(reg);
     for (let round = 1; round <= ROUNDS; round++) {
       newVersion(mono, reg, round);
       const tree = await registry.treeOf(await registry.resolveCommit("main"));
       for (const [name, store] of stores) {
+        // The registry tarball first, built and stored alone under its own key, exactly as the
+        // publish would (it skips a tarball already stored): the publish's time is then all the
+        // rest, measured directly rather than as a difference of two noisy seconds.
+        const file = path.join(root, `reg-${name}-${round}.tar.gz`);
+        const built = await timed(() => buildTreeTarball(registry, tree, file, undefined, REGISTRY_RULES));
+        const stored = await timed(() => putOnce(store.inner, `registry/${REGISTRY_UUID}/${tree}`, { path: file }, { contentType: "application/x-gzip" }));
         store.reset();
         const inc = await timed(() => publishJuliaRegistry({ registry: reg, store }));
         const r = inc.value;
         if (r.failed.length > 0 || r.scan.mode !== "incremental") throw new Error(`${name}: ${r.scan.mode} publish, ${r.failed.length} failed`);
-        // The registry tarball of the same tree, built and stored alone: its share of the publish.
-        const file = path.join(root, `reg-${name}-${round}.tar.gz`);
-        const built = await timed(() => buildTreeTarball(registry, tree, file, undefined, REGISTRY_RULES));
-        const stored = await timed(() => store.inner.put(`bench/registry-${round}.tar.gz`, { path: file }));
         const run = runs.get(name)!;
-        run.total.push(inc.ms);
+        run.rest.push(inc.ms);
         run.tarball.push(built.ms + stored.ms);
         run.counts = `${r.scan.packages} package dirs read, ${r.scan.gitObjects} git objects, ${r.scan.gitCommands} git commands; store ${store.reads} reads, ${store.writes} writes, ${store.lists} listings (${store.listed} keys)`;
       }
     }
     registry.close();
     for (const [name, run] of runs) {
-      const total = median(run.total);
+      const rest = median(run.rest);
       const tarball = median(run.tarball);
-      const f = { total, tarball, rest: Math.max(0, total - tarball), line: run.counts };
+      const f = { total: rest + tarball, tarball, rest, line: run.counts };
       results.set(`${name} ${packages}`, f);
-      report(`${name}: one new version (median of ${ROUNDS})`, `${total.toFixed(0)} ms, of which the registry tarball (built and stored) ${tarball.toFixed(0)} ms`);
+      report(`${name}: one new version (median of ${ROUNDS})`, `${rest.toFixed(0)} ms + the registry tarball (built and stored) ${tarball.toFixed(0)} ms`);
       report(`${name}: what it touched`, f.line);
     }
   }
