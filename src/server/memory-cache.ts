@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { Transform, type Readable } from "node:stream";
 import type { Store } from "../store/store.js";
 import { bufferEntity, type Entity } from "./entity.js";
-import { storeEntity, type EntityLook } from "./store-entity.js";
+import { isPlainGet, storeEntity, type EntityLook } from "./store-entity.js";
 
 /** Read whole before the first response: one socket write even the first time. */
 const READ_WHOLE_BYTES = 1024 * 1024;
@@ -45,11 +45,7 @@ export class MemoryCache {
 
   set(key: string, bytes: Buffer, etag: string): void {
     if (!this.fits(bytes.length)) return;
-    const old = this.entries.get(key);
-    if (old) {
-      this.total -= old.bytes.length;
-      this.entries.delete(key);
-    }
+    this.delete(key);
     this.entries.set(key, { bytes, etag });
     this.total += bytes.length;
     for (const [k, v] of this.entries) {
@@ -57,6 +53,13 @@ export class MemoryCache {
       this.entries.delete(k);
       this.total -= v.bytes.length;
     }
+  }
+
+  delete(key: string): void {
+    const old = this.entries.get(key);
+    if (!old) return;
+    this.total -= old.bytes.length;
+    this.entries.delete(key);
   }
 
   /** Claims the right to fill a key; false when another response is already filling it. */
@@ -88,16 +91,8 @@ export async function immutableEntity(
   const held = mem.get(memKey);
   if (held) return bufferEntity(held.bytes, look.contentType, look.cacheControl, look.headers, held.etag);
   const e = await storeEntity(store, key, req, look);
-  const plainGet = req.method === "GET" && req.headers.range === undefined && (req.headers["if-none-match"] ?? "").trim() === "";
-  if (!e || !plainGet || !mem.fits(e.size)) return e;
-  if (e.size <= READ_WHOLE_BYTES) {
-    const body = await e.open();
-    const chunks: Buffer[] = [];
-    for await (const c of body as AsyncIterable<Buffer>) chunks.push(c);
-    const bytes = Buffer.concat(chunks);
-    if (bytes.length === e.size) mem.set(memKey, bytes, e.etag);
-    return bufferEntity(bytes, look.contentType, look.cacheControl, look.headers, e.etag);
-  }
+  if (!e || !isPlainGet(req) || !mem.fits(e.size)) return e;
+  if (e.size <= READ_WHOLE_BYTES) return readWhole(mem, memKey, await e.open(), e.size, e.etag, look);
   if (!mem.claim(memKey)) return e;
   let released = false;
   const release = () => {
@@ -133,16 +128,21 @@ export async function currentEntity(mem: MemoryCache, store: Store, key: string,
   if (!info) return null;
   const held = mem.get(memKey);
   if (held && held.etag === info.etag) return bufferEntity(held.bytes, look.contentType, look.cacheControl, look.headers, held.etag);
-  const plainGet = req.method === "GET" && req.headers.range === undefined && (req.headers["if-none-match"] ?? "").trim() === "";
-  if (!plainGet || info.size > READ_WHOLE_BYTES || !mem.fits(info.size)) return storeEntity(store, key, req, look);
+  if (held) mem.delete(memKey);
+  if (!isPlainGet(req) || info.size > READ_WHOLE_BYTES || !mem.fits(info.size)) return storeEntity(store, key, req, look);
   const obj = await store.get(key);
   if (!obj) return null;
+  // Held under the etag of the version opened (a writer may have replaced it since the HEAD).
+  return readWhole(mem, memKey, obj.body, obj.size, obj.etag, look);
+}
+
+/** A small body read whole, held when it is complete, and sent with one write. */
+async function readWhole(mem: MemoryCache, memKey: string, body: Readable, size: number, etag: string, look: EntityLook): Promise<Entity> {
   const chunks: Buffer[] = [];
-  for await (const c of obj.body as AsyncIterable<Buffer>) chunks.push(c);
+  for await (const c of body as AsyncIterable<Buffer>) chunks.push(c);
   const bytes = Buffer.concat(chunks);
-  // The etag of the version opened (a writer may have replaced it since the HEAD).
-  if (bytes.length === obj.size) mem.set(memKey, bytes, obj.etag);
-  return bufferEntity(bytes, look.contentType, look.cacheControl, look.headers, obj.etag);
+  if (bytes.length === size) mem.set(memKey, bytes, etag);
+  return bufferEntity(bytes, look.contentType, look.cacheControl, look.headers, etag);
 }
 
 /**

@@ -14,11 +14,7 @@ export interface EntityLook {
  * metadata first and opens only the bytes it will send, checking they are the same version.
  */
 export async function storeEntity(store: Store, key: string, req: IncomingMessage, look: EntityLook): Promise<Entity | null> {
-  const plainGet =
-    req.method === "GET" &&
-    header(req, "range") === undefined &&
-    (header(req, "if-none-match") ?? "").trim() === "";
-  if (plainGet) {
+  if (isPlainGet(req)) {
     const obj = await store.get(key);
     if (!obj) return null;
     let opened = false;
@@ -51,4 +47,9 @@ export async function storeEntity(store: Store, key: string, req: IncomingMessag
       return obj.body;
     },
   };
+}
+
+/** A GET of the whole current object: no range, no validator (what may open the body at once). */
+export function isPlainGet(req: IncomingMessage): boolean {
+  return req.method === "GET" && header(req, "range") === undefined && (header(req, "if-none-match") ?? "").trim() === "";
 }
