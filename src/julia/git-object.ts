@@ -47,9 +47,10 @@ function sortKey(entry: GitTreeEntry): Buffer {
 }
 
 export function treeHash(entries: readonly GitTreeEntry[]): string {
-  const sorted = [...entries].sort((a, b) => Buffer.compare(sortKey(a), sortKey(b)));
+  // Keys made once per entry, not twice per comparison: a registry directory has thousands.
+  const sorted = entries.map((e) => ({ e, key: sortKey(e) })).sort((a, b) => Buffer.compare(a.key, b.key));
   const parts: Buffer[] = [];
-  for (const e of sorted) {
+  for (const { e } of sorted) {
     parts.push(Buffer.from(`${e.mode} ${e.name}\0`, "utf8"), Buffer.from(e.hash, "hex"));
   }
   const body = Buffer.concat(parts);

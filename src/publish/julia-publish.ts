@@ -10,6 +10,7 @@ import { putOnce } from "../store/put-once.js";
 import { ConditionalWriteUnsupportedError, PreconditionFailedError, type Store } from "../store/store.js";
 import { artifactNetworkFromEnv } from "./artifact-network.js";
 import { mirrorArtifact, type ArtifactLimits } from "./julia-artifact.js";
+import { REGISTRY_GZIP_LEVEL } from "./gzip-file.js";
 import { buildTreeTarball } from "./julia-tarball.js";
 import { scanRegistry, type PackageWork, type ScanReport } from "./julia-scan.js";
 import { moveRegistryPointer, type PointerOutcome } from "./registries-pointer.js";
@@ -127,7 +128,7 @@ export async function publishJuliaRegistry(options: JuliaPublishOptions): Promis
     const registryKey = `registry/${info.uuid}/${tree}`;
     if (!(await store.head(registryKey))) {
       const file = path.join(workDir, "registry.tar.gz");
-      await buildTreeTarball(registry, tree, file, undefined, REGISTRY_RULES);
+      await buildTreeTarball(registry, tree, file, undefined, REGISTRY_RULES, REGISTRY_GZIP_LEVEL);
       if ((await putOnce(store, registryKey, { path: file }, { contentType: "application/x-gzip" })) === "created") {
         built.push(registryKey);
         log(`built ${registryKey}`);

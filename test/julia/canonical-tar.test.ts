@@ -79,6 +79,36 @@ describe("canonical tar (spec §10 vectors)", () => {
     expect(order).toEqual(["README.md", "a", "a/x", "a.b"]);
   });
 
+  it("orders thousands of generated paths as a component-by-component byte comparison would", () => {
+    // The oracle: Tar.create's order spelled out directly (split, compare each name's bytes).
+    const byComponents = (a: string, b: string): number => {
+      const pa = a.split("/");
+      const pb = b.split("/");
+      for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+        const c = Buffer.compare(Buffer.from(pa[i]!), Buffer.from(pb[i]!));
+        if (c !== 0) return c;
+      }
+      return pa.length - pb.length;
+    };
+    const names = ["a", "a.b", "a-b", "ab", "A", "é", "日本", "z~", "a b", "0", "\u{1F600}"];
+    const paths = new Set<string>();
+    let x = 7;
+    for (let i = 0; i < 3000; i++) {
+      const depth = 1 + (i % 4);
+      const parts: string[] = [];
+      for (let d = 0; d < depth; d++) {
+        x = (x * 1103515245 + 12345) & 0x7fffffff;
+        parts.push(names[x % names.length]! + (x % 3 === 0 ? String(x % 17) : ""));
+      }
+      paths.add(parts.join("/"));
+    }
+    // Files only at leaves: a path that is a prefix directory of another is left out.
+    const files = [...paths].filter((p) => ![...paths].some((q) => q.startsWith(`${p}/`)));
+    const order = canonicalOrder(files.map((path) => ({ type: "file", path, executable: false, size: 0 }) satisfies CanonicalEntry)).map((e) => e.path);
+    const expected = [...new Set([...files, ...files.flatMap((f) => f.split("/").slice(1).map((_, i, a) => f.split("/").slice(0, i + 1).join("/")))])].sort(byComponents);
+    expect(order).toEqual(expected);
+  });
+
   it("a tree of only empty directories: 207d4a41… without skipping, the empty tree with", async () => {
     const parts: Uint8Array[] = [];
     for await (const c of writeTar(canonicalOrder([{ type: "directory", path: "x/y" }]), () => once(new Uint8Array()))) parts.push(c);
